@@ -1,0 +1,107 @@
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { GraphInput } from "../graph.js";
+import type { FileDigest, NodeKey } from "../key.js";
+
+/** One file a node left in its folder; `path` is relative to the node folder, with `/` separators. */
+export interface OutputRecord {
+  readonly path: string;
+  readonly size: number;
+  readonly sha256: string;
+}
+
+/**
+ * What `runs/cache/<key[0:2]>/<key>/manifest.json` holds: enough to know how the outputs
+ * were made (kind, version, resolved params, inputs), to check them (size and digest of
+ * every file) and where (host, tensor backend, device). The key is the only part that
+ * decides reuse; everything else is a record.
+ */
+export interface Manifest {
+  readonly key: NodeKey;
+  readonly kind: string;
+  readonly version: string;
+  readonly params: unknown;
+  readonly inputs: Readonly<Record<string, GraphInput | readonly GraphInput[]>>;
+  readonly labels: readonly string[];
+  readonly outputs: readonly OutputRecord[];
+  /** ISO 8601 times of the run that computed the node. */
+  readonly start: string;
+  readonly end: string;
+  readonly host: string;
+  /** The tensor backend the stage reported in its summary (`backend`), if any. */
+  readonly backend?: string;
+  /** The leased device, e.g. `cuda:1`, or absent for CPU-only nodes. */
+  readonly device?: string;
+  readonly summary: Record<string, unknown>;
+}
+
+export const MANIFEST_FILE = "manifest.json";
+
+/** SHA-256 of a file's bytes, streamed so that large volumes need no large buffer. */
+export function sha256File(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash("sha256");
+    createReadStream(file)
+      .on("error", (error) => reject(new Error(`cannot read ${file} to hash it: ${error.message}`)))
+      .on("data", (chunk) => hash.update(chunk))
+      .on("end", () => resolve(hash.digest("hex")));
+  });
+}
+
+/** The digest of a dataset file, branded so that it cannot pass for a node key. */
+export async function fileDigestOf(file: string): Promise<FileDigest> {
+  return (await sha256File(file)) as FileDigest;
+}
+
+/**
+ * Lists every file under the declared outputs of a finished node, with size and digest,
+ * sorted by path. A declared output that is missing is an error naming the stage's kind,
+ * because a node that did not write what it promised must not be committed.
+ */
+export async function describeOutputs(dir: string, declared: readonly string[], kind: string): Promise<OutputRecord[]> {
+  const records: OutputRecord[] = [];
+  for (const name of declared) {
+    const full = path.join(dir, name);
+    const info = await stat(full).catch(() => undefined);
+    if (info === undefined) {
+      throw new Error(`stage ${kind} finished without writing its declared output "${name}" (expected ${full})`);
+    }
+    for (const file of info.isDirectory() ? await listFiles(full) : [full]) {
+      const size = (await stat(file)).size;
+      records.push({ path: path.relative(dir, file).split(path.sep).join("/"), size, sha256: await sha256File(file) });
+    }
+  }
+  return records.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) files.push(...(await listFiles(full)));
+    else if (entry.isFile()) files.push(full);
+  }
+  return files;
+}
+
+export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
+  await writeFile(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + "\n");
+}
+
+/** Reads a node folder's manifest; undefined when the folder or file is absent. */
+export async function readManifest(dir: string): Promise<Manifest | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path.join(dir, MANIFEST_FILE), "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(text) as Manifest;
+  } catch (error) {
+    throw new Error(`${path.join(dir, MANIFEST_FILE)} is not valid JSON (${(error as Error).message}); delete that node folder and rerun to recompute it`);
+  }
+}

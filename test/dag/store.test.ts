@@ -1,0 +1,242 @@
+import { spawnSync } from "node:child_process";
+import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { NodeKey } from "../../dag/key.js";
+import { isHeld } from "../../dag/store/lock.js";
+import { describeOutputs, type Manifest } from "../../dag/store/manifest.js";
+import { Store } from "../../dag/store/store.js";
+
+// SHA-256 test vectors from FIPS 180-2, appendix B.1, and of the empty message.
+const SHA256_ABC = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+const SHA256_EMPTY = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+const keyA = ("ab" + "1".repeat(62)) as NodeKey;
+const keyB = ("ab" + "2".repeat(62)) as NodeKey;
+const keyC = ("cd" + "3".repeat(62)) as NodeKey;
+
+let root: string;
+let store: Store;
+
+beforeEach(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), "fancl-store-"));
+  store = await Store.open(path.join(root, "runs"));
+});
+
+afterEach(async () => {
+  await store.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+function manifestFor(key: NodeKey, kind: string, outputs: Manifest["outputs"], metrics?: Record<string, number>): Manifest {
+  return {
+    key,
+    kind,
+    version: "1",
+    params: { size: 3 },
+    inputs: {},
+    labels: [`${kind}-label`],
+    outputs,
+    start: "2024-01-01T00:00:00.000Z",
+    end: "2024-01-01T00:00:01.000Z",
+    host: "test-host",
+    summary: metrics === undefined ? {} : { metrics },
+  };
+}
+
+/** Commits a node whose only output is `out.txt` holding "abc". */
+async function commitAbc(key: NodeKey, kind = "toy", metrics?: Record<string, number>): Promise<void> {
+  const tmp = await store.createTmpDir(key);
+  await writeFile(path.join(tmp, "out.txt"), "abc");
+  const outputs = await describeOutputs(tmp, ["out.txt"], kind);
+  await store.commit(tmp, manifestFor(key, kind, outputs, metrics));
+}
+
+describe("Store.open", () => {
+  it("creates cache, tmp, locks and a WAL index", async () => {
+    const names = await readdir(path.join(root, "runs"));
+    expect(names).toEqual(expect.arrayContaining(["cache", "tmp", "locks", "index.db"]));
+    // WAL mode keeps a -wal file beside the database while a connection is open.
+    await commitAbc(keyA);
+    expect(await readdir(path.join(root, "runs"))).toContain("index.db-wal");
+  });
+});
+
+describe("Store.commit", () => {
+  it("renames the tmp folder to cache/<key[0:2]>/<key> with the output's size and SHA-256", async () => {
+    expect(await store.has(keyA)).toBe(false);
+    await commitAbc(keyA);
+
+    expect(store.nodeDir(keyA)).toBe(path.join(root, "runs", "cache", "ab", keyA));
+    expect(await store.has(keyA)).toBe(true);
+    const manifest = await store.manifest(keyA);
+    expect(manifest?.outputs).toEqual([{ path: "out.txt", size: 3, sha256: SHA256_ABC }]);
+    expect(await readdir(path.join(root, "runs", "tmp"))).toEqual([]);
+  });
+
+  it("records every file of a declared output folder, sorted by path", async () => {
+    const tmp = await store.createTmpDir(keyA);
+    await writeFile(path.join(tmp, "ignored.txt"), "not declared");
+    await mkdir(path.join(tmp, "dir", "sub"), { recursive: true });
+    await writeFile(path.join(tmp, "dir", "sub", "b.txt"), "");
+    await writeFile(path.join(tmp, "dir", "a.txt"), "abc");
+
+    const outputs = await describeOutputs(tmp, ["dir"], "toy");
+    expect(outputs).toEqual([
+      { path: "dir/a.txt", size: 3, sha256: SHA256_ABC },
+      { path: "dir/sub/b.txt", size: 0, sha256: SHA256_EMPTY },
+    ]);
+  });
+
+  it("rejects a node that did not write a declared output, naming it", async () => {
+    const tmp = await store.createTmpDir(keyA);
+    await expect(describeOutputs(tmp, ["model.json"], "train")).rejects.toThrow(/stage train .*"model.json"/);
+  });
+
+  it("keeps the first commit when a key is committed twice", async () => {
+    await commitAbc(keyA);
+    const tmp = await store.createTmpDir(keyA);
+    await writeFile(path.join(tmp, "out.txt"), "");
+    await store.commit(tmp, manifestFor(keyA, "toy", await describeOutputs(tmp, ["out.txt"], "toy")));
+
+    expect((await store.manifest(keyA))?.outputs[0]?.sha256).toBe(SHA256_ABC);
+    expect(await readdir(path.join(root, "runs", "tmp"))).toEqual([]);
+  });
+
+  it("stores summary metrics in the metrics table", async () => {
+    await commitAbc(keyA, "evaluate", { dice: 0.75, hd95: 3.5 });
+    expect(await store.index.metrics(keyA)).toEqual([
+      { name: "dice", value: 0.75 },
+      { name: "hd95", value: 3.5 },
+    ]);
+  });
+});
+
+describe("Store.fileDigest", () => {
+  it("hashes a file, then answers from the (path, size, mtime) memo until the mtime changes", async () => {
+    const file = path.join(root, "data.bin");
+    await writeFile(file, "abc");
+    const fixed = new Date("2024-02-03T04:05:06Z");
+    await utimes(file, fixed, fixed);
+    expect(await store.fileDigest(file)).toBe(SHA256_ABC);
+
+    // Same size and mtime, different bytes: the memo answers, so the old digest comes back.
+    await writeFile(file, "xyz");
+    await utimes(file, fixed, fixed);
+    expect(await store.fileDigest(file)).toBe(SHA256_ABC);
+
+    await utimes(file, new Date("2024-02-03T04:05:07Z"), new Date("2024-02-03T04:05:07Z"));
+    expect(await store.fileDigest(file)).not.toBe(SHA256_ABC);
+  });
+
+  it("names the missing file", async () => {
+    await expect(store.fileDigest(path.join(root, "absent.nii.gz"))).rejects.toThrow(/absent\.nii\.gz/);
+  });
+});
+
+describe("Store.resolveKeyPrefix", () => {
+  it("resolves a unique prefix and rejects ambiguous, unknown and non-hex ones", async () => {
+    await commitAbc(keyA);
+    await commitAbc(keyB);
+    await commitAbc(keyC);
+
+    expect(await store.resolveKeyPrefix("ab1")).toBe(keyA);
+    expect(await store.resolveKeyPrefix("CD")).toBe(keyC);
+    await expect(store.resolveKeyPrefix("ab")).rejects.toThrow(/ambiguous/);
+    await expect(store.resolveKeyPrefix("ef")).rejects.toThrow(/no node/);
+    await expect(store.resolveKeyPrefix("xyz")).rejects.toThrow(/not a node key/);
+  });
+});
+
+describe("Store.tryLock", () => {
+  it("gives the lock to one holder at a time and back after release", async () => {
+    const first = await store.tryLock(keyA);
+    expect(isHeld(first)).toBe(true);
+    const second = await store.tryLock(keyA);
+    expect(isHeld(second)).toBe(false);
+    expect(second).toMatchObject({ pid: process.pid, host: os.hostname() });
+
+    if (isHeld(first)) await first.release();
+    const third = await store.tryLock(keyA);
+    expect(isHeld(third)).toBe(true);
+    if (isHeld(third)) await third.release();
+  });
+
+  it("breaks a lock whose owner process on this host is dead", async () => {
+    const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
+    const deadPid = Number(dead.stdout);
+    await writeFile(path.join(root, "runs", "locks", `${keyA}.lock`), JSON.stringify({ pid: deadPid, host: os.hostname(), since: "" }));
+
+    const taken = await store.tryLock(keyA);
+    expect(isHeld(taken)).toBe(true);
+    if (isHeld(taken)) await taken.release();
+  });
+
+  it("waits for a lock held on another host", async () => {
+    await writeFile(path.join(root, "runs", "locks", `${keyA}.lock`), JSON.stringify({ pid: 1, host: "elsewhere", since: "" }));
+    expect(await store.tryLock(keyA)).toMatchObject({ host: "elsewhere" });
+  });
+});
+
+describe("Store.rebuildIndex", () => {
+  it("reproduces the nodes table from the manifests alone", async () => {
+    await commitAbc(keyA, "toy", { dice: 0.5 });
+    await commitAbc(keyB, "other");
+    await commitAbc(keyC);
+    const before = await store.index.nodes();
+    expect(before.map((row) => row.key)).toEqual([keyA, keyB, keyC]);
+
+    await store.close();
+    for (const name of ["index.db", "index.db-wal", "index.db-shm"]) await rm(path.join(root, "runs", name), { force: true });
+    store = await Store.open(path.join(root, "runs"));
+    expect(await store.index.nodes()).toEqual([]);
+
+    expect(await store.rebuildIndex()).toBe(3);
+    expect(await store.index.nodes()).toEqual(before);
+    expect(await store.index.metrics(keyA)).toEqual([{ name: "dice", value: 0.5 }]);
+  });
+});
+
+describe("Store.gc", () => {
+  it("deletes the nodes that no kept run references and the older run records", async () => {
+    await commitAbc(keyA);
+    await commitAbc(keyB);
+    await commitAbc(keyC);
+    const oldRun = await store.startRun("old.yaml", [keyA, keyB]);
+    await store.endRun(oldRun, "ok");
+    const newRun = await store.startRun("new.yaml", [keyB]);
+    await store.endRun(newRun, "ok");
+
+    const everyRun = await store.gc();
+    expect(everyRun.deleted).toEqual([keyC]);
+    expect(everyRun.bytes).toBeGreaterThan(3);
+
+    const lastRun = await store.gc(1);
+    expect(lastRun.deleted).toEqual([keyA]);
+    expect(lastRun.runsDropped).toBe(1);
+    expect(await store.has(keyB)).toBe(true);
+    expect((await store.runs()).map((run) => run.experiment)).toEqual(["new.yaml"]);
+    expect((await store.index.nodes()).map((row) => row.key)).toEqual([keyB]);
+  });
+
+  it("removes tmp folders left by dead processes", async () => {
+    const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
+    const orphan = path.join(root, "runs", "tmp", `${keyA}.${dead.stdout}.0000`);
+    await mkdir(orphan);
+    const mine = await store.createTmpDir(keyB);
+
+    await store.gc();
+    await expect(stat(orphan)).rejects.toThrow();
+    expect((await stat(mine)).isDirectory()).toBe(true);
+  });
+});
+
+describe("Store.latestRun", () => {
+  it("returns the newest run with its node keys and status", async () => {
+    expect(await store.latestRun()).toBeUndefined();
+    const id = await store.startRun("a.yaml", [keyB, keyA]);
+    await store.endRun(id, "failed");
+    expect(await store.latestRun()).toMatchObject({ id, experiment: "a.yaml", status: "failed", nodes: [keyA, keyB] });
+  });
+});
