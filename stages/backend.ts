@@ -1,0 +1,20 @@
+/**
+ * The tensor backend for stages that run networks. The choice comes from the experiment's
+ * `compute.backend`, passed to worker processes in FANCL_BACKEND by the CLI: it is not a param,
+ * so it never enters a node key.
+ */
+import { initBackend, type BackendInfo, type BackendPreference } from "../src/tensor/backend.js";
+
+const preferences: readonly BackendPreference[] = ["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"];
+
+export const backendEnvironmentVariable = "FANCL_BACKEND";
+
+export async function stageBackend(log: (message: string) => void): Promise<BackendInfo> {
+  const requested = process.env[backendEnvironmentVariable] ?? "auto";
+  if (!preferences.includes(requested as BackendPreference)) {
+    throw new Error(
+      `${backendEnvironmentVariable}=${requested} is not a backend; use one of ${preferences.join(", ")}`,
+    );
+  }
+  return initBackend(requested as BackendPreference, log);
+}

@@ -1,0 +1,101 @@
+/**
+ * The `fancl` command line: dispatches a verb to its Command. Domain verbs live in src/cli, engine
+ * verbs are made by dag/cli from the FANCL application, and the verbs that need both (predict,
+ * report) live beside this file. Modules load lazily so that `fancl --help` stays instant.
+ */
+import type { Command } from "../../src/cli/command.js";
+
+type Loader = () => Promise<Command>;
+
+const engine = async () => (await import("../app.js")).fanclApplication;
+
+const verbs: Record<string, { summary: string; load: Loader }> = {
+  run: {
+    summary: "run an experiment file; cached nodes are reused",
+    load: async () => (await import("../../dag/cli/run.js")).makeRunCommand(await engine()),
+  },
+  plan: {
+    summary: "list every node of an experiment, cached or missing and why",
+    load: async () => (await import("../../dag/cli/plan.js")).makePlanCommand(await engine()),
+  },
+  runs: {
+    summary: "list past runs in the store",
+    load: async () => (await import("../../dag/cli/runs.js")).makeRunsCommand(await engine()),
+  },
+  show: {
+    summary: "print the manifest of a node (key prefixes accepted)",
+    load: async () => (await import("../../dag/cli/show.js")).makeShowCommand(await engine()),
+  },
+  gc: {
+    summary: "delete cache entries that no kept run references",
+    load: async () => (await import("../../dag/cli/gc.js")).makeGcCommand(await engine()),
+  },
+  index: {
+    summary: "index rebuild: recreate runs/index.db from the manifests",
+    load: async () => (await import("../../dag/cli/index-command.js")).makeIndexCommand(await engine()),
+  },
+  report: {
+    summary: "render the latest run's report again (md, csv or html)",
+    load: async () => (await import("./report.js")).reportCommand,
+  },
+  predict: {
+    summary: "segment one case folder with a trained model",
+    load: async () => (await import("./predict.js")).predictCommand,
+  },
+  evaluate: {
+    summary: "score predicted label maps against ground truth (Dice, HD95)",
+    load: async () => (await import("../../src/cli/evaluate.js")).evaluateCommand,
+  },
+  synth: {
+    summary: "write a synthetic BraTS-METS 2023-layout dataset",
+    load: async () => (await import("../../src/cli/synth.js")).synthCommand,
+  },
+  info: {
+    summary: "print the header facts of a NIfTI file",
+    load: async () => (await import("../../src/cli/info.js")).infoCommand,
+  },
+};
+
+function overview(): string {
+  const width = Math.max(...Object.keys(verbs).map((v) => v.length));
+  const lines = Object.entries(verbs).map(([name, verb]) => `  ${name.padEnd(width)}  ${verb.summary}`);
+  return [
+    "fancl: FANCL brain-metastasis segmentation as a cached experiment DAG",
+    "",
+    "Usage: fancl VERB [options]     (fancl VERB --help for a verb's options)",
+    "",
+    "Verbs:",
+    ...lines,
+    "",
+  ].join("\n");
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  if (verb === undefined || verb === "--help" || verb === "-h" || verb === "help") {
+    process.stdout.write(overview());
+    return verb === undefined ? 2 : 0;
+  }
+  const entry = verbs[verb];
+  if (entry === undefined) {
+    process.stderr.write(`fancl: unknown verb "${verb}"${suggest(verb)}\n\n${overview()}`);
+    return 2;
+  }
+  const command = await entry.load();
+  if (rest.includes("--help") || rest.includes("-h")) {
+    process.stdout.write(command.usage.endsWith("\n") ? command.usage : command.usage + "\n");
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`fancl ${verb}: ${message}\n`);
+    return error instanceof Error && error.name === "UsageError" ? 2 : 1;
+  }
+}
+
+function suggest(verb: string): string {
+  const close = Object.keys(verbs).find((name) => name.startsWith(verb.slice(0, 2)));
+  return close === undefined ? "" : `; did you mean "${close}"?`;
+}

@@ -1,0 +1,82 @@
+/**
+ * `fancl predict`: segments one case folder with a trained model, given as a train node's key (or
+ * a prefix of it) in the store, or as a model folder.
+ */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+
+import { UsageError, type Command } from "../../src/cli/command.js";
+
+const usage = `Usage: fancl predict --model KEY|DIR --case DIR --out FILE.nii.gz [--store DIR] [--mirror]
+
+Segments the case folder DIR (BraTS-METS 2023 or legacy BraTS layout; no segmentation needed)
+with a trained model and writes a label map (0 background, 1 NETC, 2 SNFH, 3 ET) on the case's
+own grid, with its geometry.
+
+  --model KEY|DIR   a train node's key or key prefix (see \`fancl plan\`), or a model folder
+  --case DIR        the case folder holding the four modalities
+  --out FILE        the output .nii.gz
+  --store DIR       the store holding the model (default runs/)
+  --mirror          average the prediction over mirrored inputs (slower, smoother)
+  --backend NAME    auto, tensorflow-gpu, tensorflow, wasm or cpu (default auto)
+`;
+
+async function resolveModelDir(model: string, storeRoot: string): Promise<string> {
+  if (existsSync(path.join(model, "model.json"))) return path.resolve(model);
+  if (existsSync(path.join(model, "model", "model.json"))) return path.resolve(model, "model");
+  if (!/^[0-9a-f]{4,64}$/.test(model)) {
+    throw new UsageError(
+      `--model ${model} is neither a model folder (with model.json) nor a node key; give a train node's key from \`fancl plan\``,
+    );
+  }
+  const { Store } = await import("../../dag/store/store.js");
+  const store = await Store.open(storeRoot);
+  try {
+    const key = await store.resolveKeyPrefix(model);
+    const manifest = await store.manifest(key);
+    if (manifest?.kind !== "train") {
+      throw new UsageError(`node ${key.slice(0, 12)} is a ${manifest?.kind ?? "missing"} node, not a train node`);
+    }
+    return path.join(store.nodeDir(key), "model");
+  } finally {
+    await store.close();
+  }
+}
+
+export const predictCommand: Command = {
+  name: "predict",
+  summary: "segment one case folder with a trained model",
+  usage,
+  run: async (argv) => {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: {
+        model: { type: "string" },
+        case: { type: "string" },
+        out: { type: "string" },
+        store: { type: "string", default: "runs" },
+        mirror: { type: "boolean", default: false },
+        backend: { type: "string", default: "auto" },
+      },
+      strict: true,
+    });
+    if (values.model === undefined || values.case === undefined || values.out === undefined) {
+      throw new UsageError(`--model, --case and --out are required\n\n${usage}`);
+    }
+    if (!values.out.endsWith(".nii.gz")) {
+      throw new UsageError(`--out ${values.out} must end in .nii.gz`);
+    }
+    const modelDir = await resolveModelDir(values.model, values.store);
+
+    const { initBackend } = await import("../../src/tensor/backend.js");
+    await initBackend(values.backend as Parameters<typeof initBackend>[0], (line) => process.stderr.write(line + "\n"));
+    const { segmentCase } = await import("../../src/infer/segment-case.js");
+    const { drawProgress } = await import("./progress.js");
+    const progress = drawProgress(`predict ${path.basename(values.case)}`);
+    await segmentCase(modelDir, values.case, values.out, { mirror: values.mirror, onProgress: progress.update });
+    progress.done();
+    process.stdout.write(`${values.out}\n`);
+    return 0;
+  },
+};

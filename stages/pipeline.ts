@@ -1,0 +1,302 @@
+/**
+ * The FANCL study as a DAG: turns each resolved experiment point (a variant or sweep point) into
+ * nodes. Nodes that come out equal across points (preprocessing, mining nets, curricula) get one
+ * key and are computed once; that sharing is what makes ablations cheap.
+ *
+ *   synth | dataset files ─► preprocess(case) ─► train[mining d, fold f] ─► predict ─┐
+ *                                   │                                                ▼
+ *                                   │                                  curriculum(case) C1 ⊆ … ⊆ G
+ *                                   ├─► train[variant v, fold f] ◄────────────────────┘
+ *                                   │        └─► predict[v, f] ─► evaluate[v, f] ─► report
+ */
+import path from "node:path";
+
+import type { ExperimentPoint, LoadedExperiment } from "../dag/app.js";
+import type { GraphBuilder, InputRef, NodeRef } from "../dag/graph.js";
+import { discoverCases, type CaseFiles } from "../src/data/dataset.js";
+import { kFoldSplit } from "../src/data/split.js";
+import { syntheticCaseId } from "../src/synth/dataset.js";
+import type { StudyConfig } from "./experiment.js";
+import type { TrainParams } from "./train.js";
+
+/** The case source of one point: synthetic cases from a node, or files discovered under a root. */
+interface CaseSource {
+  readonly ids: readonly string[];
+  /** Inputs of the preprocess node of a case. */
+  caseInputs(id: string): Record<string, InputRef | readonly InputRef[]>;
+  /** Inputs of the ingest node, which validates the whole dataset. */
+  readonly datasetInputs: Record<string, InputRef | readonly InputRef[]>;
+}
+
+export async function buildStudy(
+  experiment: LoadedExperiment<StudyConfig>,
+  graph: GraphBuilder,
+): Promise<void> {
+  const discovered = new Map<string, readonly CaseFiles[]>();
+  const evaluations: NodeRef[] = [];
+  const trainings: NodeRef[] = [];
+  const entries: { variant: string; fold: number }[] = [];
+
+  for (const point of experiment.points) {
+    const source = await caseSource(point.config, graph, discovered);
+    const perFold = buildPoint(point, source, graph);
+    perFold.forEach(({ evaluation, training }, fold) => {
+      evaluations.push(evaluation);
+      trainings.push(training);
+      entries.push({ variant: point.name, fold });
+    });
+  }
+
+  const base = experiment.base;
+  graph.node(
+    "report",
+    {
+      title: base.report.title,
+      baseline: base.report.baseline,
+      hd95: base.evaluation.hd95,
+      entries,
+    },
+    { evaluations, trainings },
+    { label: "report" },
+  );
+}
+
+async function caseSource(
+  config: StudyConfig,
+  graph: GraphBuilder,
+  discovered: Map<string, readonly CaseFiles[]>,
+): Promise<CaseSource> {
+  const root = config.dataset.root;
+  if (root !== null) {
+    const absolute = path.resolve(root);
+    let cases = discovered.get(absolute);
+    if (cases === undefined) {
+      cases = await discoverCases(absolute);
+      discovered.set(absolute, cases);
+    }
+    if (cases.length === 0) {
+      throw new Error(
+        `dataset.root ${absolute} holds no BraTS case folders; point dataset.root at the folder that contains one folder per case`,
+      );
+    }
+    const byId = new Map(cases.map((c) => [c.id, c]));
+    const caseFileRefs = (c: CaseFiles) =>
+      [...c.images, ...(c.seg === undefined ? [] : [c.seg])].map((file) => graph.file(file));
+    return {
+      ids: cases.map((c) => c.id),
+      caseInputs: (id) => ({ dataset: [], files: caseFileRefs(byId.get(id)!) }),
+      datasetInputs: { dataset: [], files: cases.flatMap(caseFileRefs) },
+    };
+  }
+
+  const synthetic = config.dataset.synthetic ?? {
+    cases: 12,
+    seed: 0,
+    shape: [64, 96, 96] as const,
+    spacing: 2,
+  };
+  const synth = graph.node(
+    "synth",
+    {
+      cases: synthetic.cases,
+      seed: synthetic.seed,
+      shape: synthetic.shape,
+      spacing: synthetic.spacing,
+    },
+    {},
+    { label: "synth" },
+  );
+  return {
+    ids: Array.from({ length: synthetic.cases }, (_, i) => syntheticCaseId(i)),
+    caseInputs: () => ({ dataset: synth, files: [] }),
+    datasetInputs: { dataset: synth, files: [] },
+  };
+}
+
+interface FoldNodes {
+  readonly evaluation: NodeRef;
+  readonly training: NodeRef;
+}
+
+function buildPoint(
+  point: ExperimentPoint<StudyConfig>,
+  source: CaseSource,
+  graph: GraphBuilder,
+): FoldNodes[] {
+  const config = point.config;
+  graph.node("ingest", {}, source.datasetInputs, { label: "ingest" });
+
+  const preprocessed = new Map<string, NodeRef>();
+  for (const id of source.ids) {
+    preprocessed.set(
+      id,
+      graph.node(
+        "preprocess",
+        { caseId: id, targetSpacing: config.preprocess.target_spacing },
+        source.caseInputs(id),
+        { label: `preprocess[${id}]` },
+      ),
+    );
+  }
+  const cases = (ids: readonly string[]) => ids.map((id) => preprocessed.get(id)!);
+
+  const folds = kFoldSplit(source.ids, config.cross_validation.folds, config.cross_validation.seed);
+  graph.node(
+    "split",
+    { caseIds: source.ids, folds: config.cross_validation.folds, seed: config.cross_validation.seed },
+    {},
+    { label: "split" },
+  );
+  const trainingIds = (fold: number) => folds.filter((_, f) => f !== fold).flat();
+
+  const curricula = config.curriculum.enabled
+    ? buildCurricula(config, source.ids, folds, cases, trainingIds, graph)
+    : undefined;
+
+  return folds.map((heldOut, fold) => {
+    const trainIds = trainingIds(fold);
+    const training = graph.node(
+      "train",
+      trainParams(config, {
+        depth: config.network.stages,
+        epochs: config.training.epochs,
+        fga: config.fga.enabled,
+        curriculum: config.curriculum.enabled,
+        trainCases: trainIds,
+        validationCases: heldOut,
+      }),
+      {
+        cases: cases(trainIds),
+        validation: cases(heldOut),
+        curricula: curricula === undefined ? [] : trainIds.map((id) => curricula.get(id)!),
+      },
+      { label: `train[${point.name} fold=${fold}]`, tags: { variant: point.name, fold: String(fold) } },
+    );
+    const prediction = graph.node(
+      "predict",
+      { caseIds: heldOut, patchSize: config.training.patch_size, mirror: config.inference.mirror },
+      { model: training, cases: cases(heldOut) },
+      { label: `predict[${point.name} fold=${fold}]` },
+    );
+    const evaluation = graph.node(
+      "evaluate",
+      { caseIds: heldOut, hd95: config.evaluation.hd95 },
+      { predictions: prediction, cases: cases(heldOut) },
+      { label: `evaluate[${point.name} fold=${fold}]`, tags: { variant: point.name, fold: String(fold) } },
+    );
+    return { evaluation, training };
+  });
+}
+
+/** Mining nets at every depth and fold, their out-of-fold predictions, and a curriculum per case. */
+function buildCurricula(
+  config: StudyConfig,
+  ids: readonly string[],
+  folds: readonly (readonly string[])[],
+  cases: (ids: readonly string[]) => NodeRef[],
+  trainingIds: (fold: number) => string[],
+  graph: GraphBuilder,
+): Map<string, NodeRef> {
+  const depths = [...config.mining.depths].sort((a, b) => a - b);
+  // Stage j trains on C_j = E_{d1} ∪ … ∪ E_{dj}; the stage after the last one uses G alone.
+  if (config.curriculum.stage_epochs.length > depths.length) {
+    throw new Error(
+      `curriculum.stage_epochs has ${config.curriculum.stage_epochs.length} entries but mining.depths has only ${depths.length}; ` +
+        "curriculum stage j needs the mining nets of the j shallowest depths, so give at most one stage per depth",
+    );
+  }
+
+  // outOfFold[d][f]: predictions of the depth-d mining net on the cases held out of fold f.
+  const outOfFold = depths.map((depth) =>
+    folds.map((heldOut, fold) => {
+      const miningNet = graph.node(
+        "train",
+        trainParams(config, {
+          depth,
+          epochs: config.mining.epochs,
+          fga: false,
+          curriculum: false,
+          trainCases: trainingIds(fold),
+          validationCases: heldOut,
+        }),
+        { cases: cases(trainingIds(fold)), validation: cases(heldOut), curricula: [] },
+        { label: `train[mining depth=${depth} fold=${fold}]` },
+      );
+      return graph.node(
+        "predict",
+        { caseIds: heldOut, patchSize: config.training.patch_size, mirror: config.inference.mirror },
+        { model: miningNet, cases: cases(heldOut) },
+        { label: `predict[mining depth=${depth} fold=${fold}]` },
+      );
+    }),
+  );
+
+  const foldOf = new Map<string, number>();
+  folds.forEach((heldOut, fold) => heldOut.forEach((id) => foldOf.set(id, fold)));
+  const curricula = new Map<string, NodeRef>();
+  for (const id of ids) {
+    const fold = foldOf.get(id)!;
+    curricula.set(
+      id,
+      graph.node(
+        "curriculum",
+        { caseId: id, depths },
+        { case: cases([id])[0]!, predictions: outOfFold.map((byFold) => byFold[fold]!) },
+        { label: `curriculum[${id}]` },
+      ),
+    );
+  }
+  return curricula;
+}
+
+interface TrainChoice {
+  readonly depth: number;
+  readonly epochs: number;
+  readonly fga: boolean;
+  readonly curriculum: boolean;
+  readonly trainCases: readonly string[];
+  readonly validationCases: readonly string[];
+}
+
+/**
+ * Params of one training. Settings of a part that is off are written in one canonical form, so
+ * that a baseline's key does not depend on, say, the FGA weight it never uses.
+ */
+function trainParams(config: StudyConfig, choice: TrainChoice): TrainParams {
+  const t = config.training;
+  return {
+    network: {
+      inChannels: 4,
+      numClasses: 4,
+      stages: choice.depth,
+      baseFeatures: config.network.base_features,
+      maxFeatures: config.network.max_features,
+      deepSupervision: config.network.deep_supervision,
+      fga: choice.fga
+        ? {
+            enabled: true,
+            patchSize: config.fga.patch_size,
+            lambda: config.fga.lambda,
+            goldenGradient: config.fga.golden_gradient,
+          }
+        : { enabled: false, patchSize: 0, lambda: 0, goldenGradient: false },
+    },
+    schedule: {
+      epochs: choice.epochs,
+      iterationsPerEpoch: t.iterations_per_epoch,
+      batchSize: t.batch_size,
+      patchSize: t.patch_size,
+      lr: t.lr,
+      momentum: t.momentum,
+      nesterov: t.nesterov,
+      weightDecay: t.weight_decay,
+      polyExponent: t.poly_exponent,
+      oversampleForeground: t.oversample_foreground,
+      curriculumEpochs: choice.curriculum ? config.curriculum.stage_epochs : [],
+      hardVoxels: choice.curriculum ? config.curriculum.hard_voxels : "background",
+    },
+    seed: t.seed,
+    trainCases: choice.trainCases,
+    validationCases: choice.validationCases,
+  };
+}

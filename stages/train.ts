@@ -1,0 +1,131 @@
+/**
+ * `train`: one network on the training cases of one fold. Mining nets, the baseline and every
+ * variant share this stage; the params say the depth, whether FGA is on and whether a curriculum
+ * is used. Output: `model/` (TF.js weights, network config, preprocessing, training curve).
+ */
+import path from "node:path";
+import { Schema } from "effect";
+
+import { defineStage } from "../dag/stage.js";
+import { saveNetwork, type NetworkConfig } from "../src/nn/network.js";
+import { loadPreprocessed } from "../src/preprocess/storage.js";
+import { loadCurricula } from "./curriculum-files.js";
+import { trainNetwork, type TrainingCase } from "../src/train/trainer.js";
+import { writeJson } from "./io.js";
+import { stageBackend } from "./backend.js";
+
+const Int = Schema.Int;
+const Num = Schema.Finite;
+const Ids = Schema.Array(Schema.String);
+
+const TrainParamsSchema = Schema.Struct({
+  network: Schema.Struct({
+    inChannels: Int,
+    numClasses: Int,
+    stages: Int,
+    baseFeatures: Int,
+    maxFeatures: Int,
+    deepSupervision: Schema.Boolean,
+    fga: Schema.Struct({
+      enabled: Schema.Boolean,
+      patchSize: Int,
+      lambda: Num,
+      goldenGradient: Schema.Boolean,
+    }),
+  }),
+  schedule: Schema.Struct({
+    epochs: Int,
+    iterationsPerEpoch: Int,
+    batchSize: Int,
+    patchSize: Schema.Tuple([Int, Int, Int]),
+    lr: Num,
+    momentum: Num,
+    nesterov: Schema.Boolean,
+    weightDecay: Num,
+    polyExponent: Num,
+    oversampleForeground: Num,
+    curriculumEpochs: Schema.Array(Int),
+    hardVoxels: Schema.Literals(["background", "ignore"]),
+  }),
+  seed: Int,
+  trainCases: Ids,
+  validationCases: Ids,
+});
+
+export type TrainParams = typeof TrainParamsSchema.Type;
+
+/** Bytes of GPU memory a training needs, roughly: activations of a patch through the widest stages. */
+function gpuMemoryMiB(params: TrainParams): number {
+  const [d, h, w] = params.schedule.patchSize;
+  const voxels = d * h * w * params.schedule.batchSize;
+  const activations = voxels * params.network.baseFeatures * 4 * 12;
+  return Math.ceil(activations / 2 ** 20) + 1024;
+}
+
+export const trainStage = defineStage<TrainParams>({
+  name: "train",
+  version: "1",
+  params: TrainParamsSchema,
+  inputs: ["cases", "validation", "curricula"],
+  outputs: ["model/model.json", "model/curve.json", "model/preprocess.json"],
+  worker: true,
+  // Patches of 96³ and more are GPU work; small CPU studies never ask for a device.
+  resources: (params) => {
+    const [d, h, w] = params.schedule.patchSize;
+    const onGpu = d * h * w >= 96 ** 3;
+    return { cpu: 1, gpus: onGpu ? 1 : 0, gpuMemoryMiB: onGpu ? gpuMemoryMiB(params) : 0 };
+  },
+  run: async (ctx) => {
+    const backend = await stageBackend(ctx.log);
+    const caseDirs = asList(ctx.inputs.cases);
+    const curriculumDirs = ctx.inputs.curricula === undefined ? [] : asList(ctx.inputs.curricula);
+
+    const cases: TrainingCase[] = [];
+    for (const [i, dir] of caseDirs.entries()) {
+      const loaded = await loadPreprocessed(path.join(dir, "case"));
+      if (loaded.label === undefined) {
+        throw new Error(`case ${loaded.id} has no segmentation; training needs one for every case`);
+      }
+      const curricula = curriculumDirs[i] === undefined ? undefined : await loadCurricula(curriculumDirs[i]!);
+      cases.push({ id: loaded.id, image: loaded.image, label: loaded.label, shape: loaded.shape, curricula });
+    }
+    const validation: TrainingCase[] = [];
+    for (const dir of asList(ctx.inputs.validation)) {
+      const loaded = await loadPreprocessed(path.join(dir, "case"));
+      if (loaded.label !== undefined) {
+        validation.push({ id: loaded.id, image: loaded.image, label: loaded.label, shape: loaded.shape });
+      }
+    }
+    const firstCase = await loadPreprocessed(path.join(caseDirs[0]!, "case"));
+
+    const network: NetworkConfig = ctx.params.network;
+    const result = await trainNetwork({
+      cases,
+      validation,
+      network,
+      schedule: ctx.params.schedule,
+      seed: ctx.params.seed,
+      checkpointDir: path.join(ctx.outDir, "checkpoint"),
+      onProgress: (fraction, message) => ctx.progress(fraction, message),
+      signal: ctx.signal,
+    });
+
+    const modelDir = path.join(ctx.outDir, "model");
+    await saveNetwork(result.network, modelDir);
+    await writeJson(path.join(modelDir, "curve.json"), result.curve);
+    await writeJson(path.join(modelDir, "preprocess.json"), {
+      targetSpacing: firstCase.meta.targetSpacing ?? null,
+      patchSize: ctx.params.schedule.patchSize,
+    });
+    const last = result.curve[result.curve.length - 1];
+    return {
+      backend: backend.name,
+      epochs: result.curve.length,
+      metrics: { finalLoss: last?.loss ?? Number.NaN, finalValidationDice: last?.valDice ?? Number.NaN },
+    };
+  },
+});
+
+export function asList(input: string | readonly string[]): readonly string[] {
+  return typeof input === "string" ? [input] : input;
+}
