@@ -67,3 +67,40 @@ export interface LabelVolume {
   /** Row-major [nz, ny, nx] (x fastest). */
   readonly data: Uint8Array;
 }
+
+/** Byte order of a file's header and voxel data. */
+export type ByteOrder = "little" | "big";
+
+/** One header extension: its code (e.g. 6 = comment, 4 = AFNI) and size in bytes. */
+export interface NiftiExtension {
+  readonly code: number;
+  readonly size: number;
+}
+
+/**
+ * A NIfTI image of any dimensionality with the facts of its header, as `readNifti` returns it.
+ *
+ * `data` holds the voxel values after scl_slope/scl_inter, in file order (x fastest, then y,
+ * z, t, ...): a row-major array of shape `shape` reversed. It is a Float64Array when the file
+ * stores float64, else a Float32Array (values computed in double precision, then rounded).
+ */
+export interface NiftiImage {
+  readonly path: string;
+  readonly niftiVersion: 1 | 2;
+  /** dim[1..dim[0]], NIfTI order [nx, ny, nz, nt, ...]. */
+  readonly shape: readonly number[];
+  /** pixdim[1..dim[0]]: mm for the first three axes, the file's units after that. */
+  readonly pixdim: readonly number[];
+  readonly datatype: NiftiDatatype;
+  readonly datatypeCode: number;
+  readonly byteOrder: ByteOrder;
+  /** scl_slope as stored; 0 (or NaN) means no scaling was applied. */
+  readonly sclSlope: number;
+  /** scl_inter as stored; used only when scl_slope is non-zero. */
+  readonly sclInter: number;
+  readonly description: string;
+  readonly extensions: readonly NiftiExtension[];
+  /** Grid of the first three axes (missing axes count as size 1, spacing 1). */
+  readonly geometry: Geometry;
+  readonly data: Float32Array | Float64Array;
+}

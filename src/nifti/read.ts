@@ -1,0 +1,104 @@
+/**
+ * Reading NIfTI files (.nii and .nii.gz) into images, 3-D volumes and label maps.
+ *
+ * Voxel order is the file's (x fastest), read as row-major [nz, ny, nx] for 3-D volumes. gzip
+ * is inflated on libuv's thread pool, so several files read with Promise.all decompress in
+ * parallel.
+ */
+import { readFile } from "node:fs/promises";
+import { promisify } from "node:util";
+import { gunzip } from "node:zlib";
+
+import { NiftiFileError, NiftiFormatError, NiftiShapeError, NiftiTruncatedError } from "./errors.js";
+import { parseHeader, type NiftiHeader } from "./header.js";
+import { labelVoxels, rawVoxels, scaledVoxels } from "./decode.js";
+import type { LabelVolume, NiftiImage, Volume } from "./types.js";
+
+const gunzipAsync = promisify(gunzip);
+
+/** Inflate in 4 MiB steps: fewer thread-pool round trips than the 16 KiB default. */
+const inflateChunkBytes = 4 << 20;
+
+/**
+ * Reads any NIfTI image: header facts and the scaled voxel values of every axis. `data` is a
+ * Float64Array for float64 files, else a Float32Array.
+ */
+export async function readNifti(path: string): Promise<NiftiImage> {
+  const { bytes, header } = await readHeaderAndBytes(path);
+  const raw = rawVoxels(bytes, header, path);
+  const data = header.datatype === "float64" ? scaledVoxels(raw, header, Float64Array) : scaledVoxels(raw, header, Float32Array);
+  return {
+    path,
+    niftiVersion: header.niftiVersion,
+    shape: header.shape,
+    pixdim: header.pixdim,
+    datatype: header.datatype,
+    datatypeCode: header.datatypeCode,
+    byteOrder: header.byteOrder,
+    sclSlope: header.sclSlope,
+    sclInter: header.sclInter,
+    description: header.description,
+    extensions: header.extensions,
+    geometry: header.geometry,
+    data,
+  };
+}
+
+/**
+ * Reads a 3-D scalar volume as float32, values scaled. A file with trailing axes of size 1
+ * (e.g. 240x240x155x1) is 3-D; more than three axes longer than 1 is a NiftiShapeError.
+ */
+export async function readVolume(path: string): Promise<Volume> {
+  const { bytes, header } = await readHeaderAndBytes(path);
+  checkThreeDimensional(header, path);
+  const raw = rawVoxels(bytes, header, path);
+  return { path, geometry: header.geometry, data: scaledVoxels(raw, header, Float32Array), datatype: header.datatype };
+}
+
+/**
+ * Reads a 3-D label map as uint8. Values (after scaling) must be integers in 0..255, whatever
+ * the stored datatype (a float segmentation with whole values is fine); labels are not
+ * remapped here (legacy label 4 stays 4; see src/data/labels.ts).
+ */
+export async function readLabelVolume(path: string): Promise<LabelVolume> {
+  const { bytes, header } = await readHeaderAndBytes(path);
+  checkThreeDimensional(header, path);
+  const raw = rawVoxels(bytes, header, path);
+  return { path, geometry: header.geometry, data: labelVoxels(raw, header, path) };
+}
+
+/** The whole decompressed file and its parsed header. */
+export async function readHeaderAndBytes(path: string): Promise<{ bytes: Uint8Array; header: NiftiHeader }> {
+  const bytes = await readDecompressed(path);
+  return { bytes, header: parseHeader(bytes, path) };
+}
+
+/** The file's bytes, gunzipped when they start with the gzip magic (1f 8b). */
+async function readDecompressed(path: string): Promise<Uint8Array> {
+  let stored: Buffer;
+  try {
+    stored = await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : (error as Error).message;
+    throw new NiftiFileError(path, reason);
+  }
+  if (stored.length < 2 || stored[0] !== 0x1f || stored[1] !== 0x8b) {
+    return stored;
+  }
+  try {
+    return await gunzipAsync(stored, { chunkSize: inflateChunkBytes });
+  } catch (error) {
+    const message = (error as Error).message;
+    if ((error as NodeJS.ErrnoException).code === "Z_BUF_ERROR" || /unexpected end/i.test(message)) {
+      throw new NiftiTruncatedError(path, undefined, undefined, `its gzip stream ends early (${message})`);
+    }
+    throw new NiftiFormatError(path, `its gzip stream is corrupt (${message})`);
+  }
+}
+
+function checkThreeDimensional(header: NiftiHeader, path: string): void {
+  if (header.shape.slice(3).some((n) => n !== 1)) {
+    throw new NiftiShapeError(path, header.shape);
+  }
+}
