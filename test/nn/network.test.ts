@@ -1,0 +1,193 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { deepSupervisionLoss } from "../../src/nn/losses.js";
+import { createNetwork, loadNetwork, saveNetwork, type NetworkConfig } from "../../src/nn/network.js";
+import { initBackend } from "../../src/tensor/backend.js";
+
+const noFga = { enabled: false, patchSize: 8, lambda: 0, goldenGradient: false } as const;
+
+function config(overrides: Partial<NetworkConfig>): NetworkConfig {
+  return {
+    inChannels: 4,
+    numClasses: 4,
+    stages: 3,
+    baseFeatures: 4,
+    maxFeatures: 8,
+    deepSupervision: false,
+    fga: noFga,
+    ...overrides,
+  };
+}
+
+function parameterCount(variables: readonly tf.Variable[]): number {
+  return variables.reduce((sum, v) => sum + v.size, 0);
+}
+
+let tmp = "";
+
+beforeAll(async () => {
+  await initBackend("cpu", () => {});
+  tmp = await mkdtemp(path.join(os.tmpdir(), "fancl-nn-"));
+});
+
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe("createNetwork", () => {
+  it("has the hand-counted number of parameters for a 2-stage U-Net", () => {
+    // in 1, K 2, features 2, 4 (conv kernels k³·in·out + out bias; norms 2·C):
+    // encoder.0: 27·1·2+2 + 4 = 60 and 27·2·2+2 + 4 = 114; encoder.1: 27·2·4+4 + 8 = 228, 27·4·4+4 + 8 = 444;
+    // decoder.0.up: 8·4·2+2 = 66; decoder.0: 27·4·2+2 + 4 = 222 and 114; head: 2·2+2 = 6. Total 1254.
+    const net = createNetwork(config({ inChannels: 1, numClasses: 2, stages: 2, baseFeatures: 2, maxFeatures: 4 }), 1);
+
+    expect(parameterCount(net.variables)).toBe(1254);
+    net.dispose();
+  });
+
+  it("caps features at maxFeatures", () => {
+    // Features 4, 8, 8: encoder.2's first kernel is 3·3·3·8·8.
+    const net = createNetwork(config({}), 1);
+
+    const kernel = net.namedVariables.find(([name]) => name === "encoder.2.0.conv.kernel")?.[1];
+    expect(kernel?.shape).toEqual([3, 3, 3, 8, 8]);
+    net.dispose();
+  });
+
+  it("draws kernels from He normal with std sqrt(2 / (1 + 0.01²) / fanIn)", () => {
+    const net = createNetwork(config({ baseFeatures: 32, maxFeatures: 64 }), 7);
+    const kernel = net.namedVariables.find(([name]) => name === "encoder.1.1.conv.kernel")![1];
+
+    const values = kernel.dataSync();
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
+
+    // fanIn = 27·64; 110 592 draws give the std to well under 1 %.
+    expect(std / (Math.sqrt(2 / (1 + 1e-4)) / Math.sqrt(27 * 64))).toBeCloseTo(1, 1);
+    net.dispose();
+  });
+
+  it("gives the same weights for one seed and different ones for another", () => {
+    const a = createNetwork(config({}), 5);
+    const b = createNetwork(config({}), 5);
+    const c = createNetwork(config({}), 6);
+
+    const first = (net: typeof a) => Array.from(net.variables[0]!.dataSync());
+    expect(first(b)).toEqual(first(a));
+    expect(first(c)).not.toEqual(first(a));
+    [a, b, c].forEach((net) => net.dispose());
+  });
+
+  it("refuses an invalid config with the field's name", () => {
+    expect(() => createNetwork(config({ stages: 0 }), 1)).toThrow(/network.stages must be a positive integer, got 0/);
+  });
+});
+
+describe("SegmentationNetwork.forward", () => {
+  it("gives full-resolution logits, the first-stage features and no deep supervision when off", () => {
+    const net = createNetwork(config({}), 1);
+    const x = tf.randomNormal([2, 8, 8, 4, 4], 0, 1, "float32", 1) as tf.Tensor5D;
+
+    const result = net.forward(x, false);
+
+    expect(result.logits.shape).toEqual([2, 8, 8, 4, 4]);
+    expect(result.features.shape).toEqual([2, 8, 8, 4, 4]);
+    expect(result.deepSupervision).toEqual([]);
+    expect(result.baseLogits).toBe(result.logits);
+    net.dispose();
+  });
+
+  it("gives one lower-resolution output per decoder stage but the lowest with deep supervision", () => {
+    // 4 stages: decoder outputs at 1, 1/2, 1/4; the deep supervision list holds 1/2 and 1/4.
+    const net = createNetwork(config({ stages: 4, deepSupervision: true }), 1);
+    const x = tf.randomNormal([1, 8, 16, 8, 4], 0, 1, "float32", 1) as tf.Tensor5D;
+
+    const result = net.forward(x, true);
+
+    expect(result.logits.shape).toEqual([1, 8, 16, 8, 4]);
+    expect(result.deepSupervision.map((t) => t.shape)).toEqual([
+      [1, 4, 8, 4, 4],
+      [1, 2, 4, 2, 4],
+    ]);
+    net.dispose();
+  });
+
+  it("refuses sizes not divisible by 2^(stages−1), naming the size and the divisor", () => {
+    const net = createNetwork(config({}), 1);
+    const x = tf.zeros([1, 8, 6, 8, 4]) as tf.Tensor5D;
+
+    expect(() => net.forward(x, false)).toThrow(/input is 8x6x8 .* 3 stages needs every size divisible by 4/);
+    net.dispose();
+  });
+
+  it("refuses an input with the wrong number of modalities", () => {
+    const net = createNetwork(config({}), 1);
+
+    expect(() => net.forward(tf.zeros([1, 4, 4, 4, 2]) as tf.Tensor5D, false)).toThrow(/2 channels .* expects 4/);
+    net.dispose();
+  });
+
+  it("lets gradients reach the first encoder stage, the decoder and the heads", () => {
+    const net = createNetwork(config({ stages: 2, deepSupervision: true }), 3);
+    const x = tf.randomNormal([1, 4, 4, 4, 4], 0, 1, "float32", 2) as tf.Tensor5D;
+    const labels = tf.tensor4d(
+      Array.from({ length: 64 }, (_, i) => i % 4),
+      [1, 4, 4, 4],
+      "int32",
+    );
+
+    const { grads } = tf.variableGrads(() => deepSupervisionLoss(net.forward(x, true), labels), [...net.variables]);
+
+    for (const name of ["encoder.0.0.conv.kernel", "encoder.1.1.conv.kernel", "decoder.0.up.kernel", "decoder.0.head.kernel"]) {
+      const variable = net.namedVariables.find(([n]) => n === name)![1];
+      expect(tf.norm(grads[variable.name]!).dataSync()[0], name).toBeGreaterThan(0);
+    }
+    net.dispose();
+  });
+});
+
+describe("saveNetwork and loadNetwork", () => {
+  it("round-trips to the same outputs, with FGA and deep supervision", async () => {
+    const cfg = config({
+      stages: 2,
+      deepSupervision: true,
+      fga: { enabled: true, patchSize: 2, lambda: 0.1, goldenGradient: false },
+    });
+    const net = createNetwork(cfg, 11);
+    const x = tf.randomNormal([1, 4, 4, 6, 4], 0, 1, "float32", 4) as tf.Tensor5D;
+    const dir = path.join(tmp, "roundtrip");
+
+    await saveNetwork(net, dir);
+    const loaded = await loadNetwork(dir);
+
+    expect(loaded.config).toEqual(cfg);
+    expect(Array.from(loaded.forward(x, false).logits.dataSync())).toEqual(Array.from(net.forward(x, false).logits.dataSync()));
+    net.dispose();
+    loaded.dispose();
+  });
+
+  it("writes a TF.js weights manifest and float32 weights.bin", async () => {
+    const net = createNetwork(config({ stages: 2 }), 2);
+    const dir = path.join(tmp, "manifest");
+
+    await saveNetwork(net, dir);
+    const model = JSON.parse(await readFile(path.join(dir, "model.json"), "utf8"));
+    const bytes = (await readFile(path.join(dir, "weights.bin"))).byteLength;
+
+    expect(model.weightsManifest[0].paths).toEqual(["weights.bin"]);
+    expect(model.weightsManifest[0].weights[0]).toEqual({ name: "encoder.0.0.conv.kernel", shape: [3, 3, 3, 4, 4], dtype: "float32" });
+    expect(bytes).toBe(4 * parameterCount(net.variables));
+    net.dispose();
+  });
+
+  it("names the file when model.json is not a fancl network", async () => {
+    const dir = path.join(tmp, "foreign");
+    await import("node:fs/promises").then((fs) => fs.mkdir(dir, { recursive: true }).then(() => fs.writeFile(path.join(dir, "model.json"), '{"format":"layers-model"}')));
+
+    await expect(loadNetwork(dir)).rejects.toThrow(/model.json has format "layers-model"/);
+  });
+});
