@@ -60,7 +60,7 @@ export function lesionWise(gt: Uint8Array, pred: Uint8Array, grid: Grid, options
   const dims = grid.dims;
 
   // Lesions: ground-truth voxels grouped by the components of the dilated ground truth.
-  let grown = gt;
+  let grown: Uint8Array = gt;
   for (let k = 0; k < options.dilation; k++) grown = dilate(grown, dims, 18);
   const groups = labelComponents(grown, dims, 26);
   const lesionVoxels = voxelsByLabel(groups.labels, groups.count, gt);
@@ -72,7 +72,7 @@ export function lesionWise(gt: Uint8Array, pred: Uint8Array, grid: Grid, options
   const lesions: LesionScore[] = [];
   for (const voxels of lesionVoxels) {
     // Components that reach into the lesion dilated once more.
-    let reach = new Uint8Array(gt.length);
+    let reach: Uint8Array = new Uint8Array(gt.length);
     for (const i of voxels) reach[i] = 1;
     for (let k = 0; k < options.dilation; k++) reach = dilate(reach, dims, 18);
     const matched = new Set<number>();
