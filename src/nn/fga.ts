@@ -105,10 +105,11 @@ export function applyFga(head: FgaHead, image: tf.Tensor5D, feature: tf.Tensor5D
   const imageEmbedding = applyConv(head.phi1b, leakyRelu(applyConv(head.phi1a, image)));
   const imagePatches = toPatches(imageEmbedding, p);
   const featurePatches = toPatches(applyConv(head.phi2, feature), p);
-  const attention = tf.div(tf.matMul(imagePatches, featurePatches, false, true), voxelsPerPatch) as tf.Tensor4D;
+  const attention = correlate(imagePatches, featurePatches, voxelsPerPatch);
 
-  // Â: rows scaled by their count of non-zero entries; the count is a constant for the gradient.
-  const nonZero = tf.sum(tf.cast(tf.notEqual(attention, 0), "float32"), -1, true);
+  // Â: rows scaled by their count of non-zero entries. |sign(A)| counts them and, unlike notEqual,
+  // has a (zero) gradient, which TensorFlow.js needs for every op between the weights and the loss.
+  const nonZero = tf.sum(tf.abs(tf.sign(attention)), -1, true);
   const normalised = tf.div(attention, tf.maximum(nonZero, 1));
 
   const probabilityPatches = toPatches(tf.softmax(logits, -1) as tf.Tensor5D, p);
@@ -140,13 +141,22 @@ export function goldenAttention(
     );
   }
   const source = goldenGradient ? imagePatches : stopGradient(imagePatches);
-  const voxelsPerPatch = patchSize * patchSize * patchSize;
-  return tf.div(tf.matMul(source, labelPatches, false, true), voxelsPerPatch) as tf.Tensor4D;
+  return correlate(source, labelPatches, patchSize * patchSize * patchSize);
 }
 
 /** L_FGA = mean((A − A*)²) over samples, classes and both patch indices (unweighted; λ is the trainer's). */
 export function fgaMse(attention: tf.Tensor4D, golden: tf.Tensor4D): tf.Scalar {
   return tf.mean(tf.squaredDifference(attention, golden));
+}
+
+/**
+ * P_X · P_kᵀ / p³ for every class k: imagePatches [N, 1, N_p, p³], classPatches [N, K, N_p, p³]
+ * -> [N, K, N_p, N_p]. P_X is tiled over the K classes because the gradient of a broadcasting
+ * batched matMul has the broadcast shape in TensorFlow.js 4.22 and fails.
+ */
+function correlate(imagePatches: tf.Tensor4D, classPatches: tf.Tensor4D, voxelsPerPatch: number): tf.Tensor4D {
+  const tiled = tf.tile(imagePatches, [1, classPatches.shape[1], 1, 1]);
+  return tf.div(tf.matMul(tiled, classPatches, false, true), voxelsPerPatch) as tf.Tensor4D;
 }
 
 /** The value of x with a zero gradient (TensorFlow.js has no stop-gradient op). */
