@@ -35,10 +35,15 @@ const parseOptions = { errors: "all", onExcessProperty: "error", reportInput: tr
  * Decodes `input` with `schema`, filling defaults, rejecting keys the schema does not declare,
  * and collecting every problem rather than the first.
  */
-export function decodeAll<T>(schema: AnyDecoder<T>, input: unknown): Decoded<T> {
+export function decodeAll<T>(schema: AnyDecoder<T>, input: unknown, options?: DecodeOptions): Decoded<T> {
   const result = SchemaParser.decodeUnknownResult(schema)(input, parseOptions);
   if (Result.isSuccess(result)) return { ok: true, value: result.success };
-  return { ok: false, problems: flatten(result.failure, []) };
+  return { ok: false, problems: flatten(result.failure, [], options?.rootKeys ?? []) };
+}
+
+export interface DecodeOptions {
+  /** Keys allowed at the root besides the schema's, offered as suggestions for unknown root keys. */
+  readonly rootKeys?: readonly string[];
 }
 
 /** `a.b[2].c` for a value path; `(root)` for the empty path. */
@@ -59,22 +64,23 @@ function asPath(keys: readonly PropertyKey[]): (string | number)[] {
   return keys.map((key) => (typeof key === "number" ? key : String(key)));
 }
 
-function flatten(issue: SchemaIssue.Issue, path: ValuePath): Problem[] {
+function flatten(issue: SchemaIssue.Issue, path: ValuePath, rootKeys: readonly string[]): Problem[] {
   switch (issue._tag) {
     case "Pointer":
-      return flatten(issue.issue, [...path, ...asPath(issue.path)]);
+      return flatten(issue.issue, [...path, ...asPath(issue.path)], rootKeys);
     case "Composite":
-      return issue.issues.flatMap((inner) => flatten(inner, path));
+      return issue.issues.flatMap((inner) => flatten(inner, path, rootKeys));
     case "AnyOf":
       if (issue.issues.length > 0 && issue.issues.every((inner) => inner._tag !== "InvalidType")) {
-        return issue.issues.flatMap((inner) => flatten(inner, path));
+        return issue.issues.flatMap((inner) => flatten(inner, path, rootKeys));
       }
       break;
     case "Encoding":
-      return flatten(issue.issue, path);
+      return flatten(issue.issue, path, rootKeys);
     case "UnexpectedKey": {
       const key = path.length > 0 ? String(path[path.length - 1]) : "";
       const known = SchemaAST.isObjects(issue.ast) ? issue.ast.propertySignatures.map((p) => String(p.name)) : [];
+      if (path.length === 1) known.push(...rootKeys);
       return [{ path, kind: "unknownKey", message: `unknown key "${key}"${didYouMean(key, known)}` }];
     }
     case "MissingKey":
