@@ -1,0 +1,106 @@
+/**
+ * Pairing ground-truth and predicted label files by case id, for `fancl evaluate`.
+ *
+ * Accepted layouts:
+ * - ground truth: `<id>/<id>-seg.nii.gz` (BraTS 2023), `<id>/<id>_seg.nii.gz` (BraTS 2018–2021)
+ *   or a flat `<id>.nii.gz`;
+ * - prediction: a flat `<id>.nii.gz`, or a folder `<id>/` holding `<id>.nii.gz`,
+ *   `<id>-seg.nii.gz`, `<id>_seg.nii.gz`, `<id>-pred.nii.gz` or `<id>_prediction.nii.gz`
+ *   (the first that exists, in that order).
+ * `.nii` is accepted wherever `.nii.gz` is.
+ */
+import { existsSync, readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { UsageError } from "../cli/command.js";
+
+export interface CasePair {
+  readonly caseId: string;
+  readonly gt: string;
+  readonly pred: string;
+}
+
+const GT_SUFFIXES = ["-seg", "_seg"];
+const PRED_SUFFIXES = ["", "-seg", "_seg", "-pred", "_prediction"];
+const EXTENSIONS = [".nii.gz", ".nii"];
+
+/** A case missing on one side, or an input that is neither a file nor a folder. */
+export class CasePairError extends UsageError {
+  readonly _tag = "CasePairError";
+}
+
+/** The case id of a single label file: its name without extension and a `-seg`, `_seg`, `-gt`, `_gt`, `-pred` or `_prediction` suffix. */
+export function caseIdOfFile(file: string): string {
+  let name = path.basename(file);
+  for (const ext of EXTENSIONS) if (name.endsWith(ext)) name = name.slice(0, -ext.length);
+  for (const suffix of [...GT_SUFFIXES, "-gt", "_gt", "-pred", "_prediction"]) if (name.endsWith(suffix)) return name.slice(0, -suffix.length);
+  return name;
+}
+
+/**
+ * The pairs to score, sorted by case id. `gt` and `pred` are both files (one pair, id from the
+ * ground-truth name) or both folders (matched by id; a case on one side only is an error).
+ */
+export function findCasePairs(gt: string, pred: string): CasePair[] {
+  const gtKind = kindOf(gt, "--gt");
+  const predKind = kindOf(pred, "--pred");
+  if (gtKind !== predKind) {
+    throw new CasePairError(`--gt ${gt} is a ${gtKind} but --pred ${pred} is a ${predKind}; give two files or two folders`);
+  }
+  if (gtKind === "file") return [{ caseId: caseIdOfFile(gt), gt, pred }];
+
+  const gtFiles = casesIn(gt, GT_SUFFIXES, false);
+  const predFiles = casesIn(pred, PRED_SUFFIXES, true);
+  if (gtFiles.size === 0) {
+    throw new CasePairError(
+      `--gt ${gt} holds no ground truth: expected <id>/<id>-seg.nii.gz, <id>/<id>_seg.nii.gz or <id>.nii.gz`,
+    );
+  }
+  const missingPred = [...gtFiles.keys()].filter((id) => !predFiles.has(id)).sort();
+  if (missingPred.length > 0) {
+    throw new CasePairError(
+      `case ${missingPred.join(", ")} in --gt ${gt} has no prediction in --pred ${pred} ` +
+        "(looked for <id>.nii.gz and <id>/<id>{,-seg,_seg,-pred,_prediction}.nii.gz); add it or remove the case",
+    );
+  }
+  const missingGt = [...predFiles.keys()].filter((id) => !gtFiles.has(id)).sort();
+  if (missingGt.length > 0) {
+    throw new CasePairError(
+      `case ${missingGt.join(", ")} in --pred ${pred} has no ground truth in --gt ${gt}; add it or remove the prediction`,
+    );
+  }
+  return [...gtFiles.keys()].sort().map((caseId) => ({ caseId, gt: gtFiles.get(caseId)!, pred: predFiles.get(caseId)! }));
+}
+
+function kindOf(p: string, flag: string): "file" | "folder" {
+  if (!existsSync(p)) throw new CasePairError(`${flag} ${p} does not exist`);
+  return statSync(p).isDirectory() ? "folder" : "file";
+}
+
+/** id → file for the flat `<id>.nii.gz` files and the `<id>/<id><suffix>.nii.gz` folders of `root`. */
+function casesIn(root: string, suffixes: readonly string[], flatIsPrediction: boolean): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const entry of readdirSync(root, { withFileTypes: true })) {
+    const full = path.join(root, entry.name);
+    if (entry.isDirectory()) {
+      const file = firstExisting(full, entry.name, suffixes);
+      if (file !== undefined) found.set(entry.name, file);
+      continue;
+    }
+    const ext = EXTENSIONS.find((e) => entry.name.endsWith(e));
+    if (ext === undefined) continue;
+    // A flat ground-truth file may itself carry the -seg suffix; a flat prediction is <id>.nii.gz.
+    const id = flatIsPrediction ? entry.name.slice(0, -ext.length) : caseIdOfFile(entry.name);
+    found.set(id, full);
+  }
+  return found;
+}
+
+function firstExisting(folder: string, id: string, suffixes: readonly string[]): string | undefined {
+  for (const suffix of suffixes) {
+    for (const ext of EXTENSIONS) {
+      const file = path.join(folder, `${id}${suffix}${ext}`);
+      if (existsSync(file)) return file;
+    }
+  }
+  return undefined;
+}
