@@ -1,11 +1,13 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { deepSupervisionLoss } from "../../src/nn/losses.js";
-import { createNetwork, loadNetwork, saveNetwork, type NetworkConfig } from "../../src/nn/network.js";
+import { readFileSync } from "node:fs";
+
+import { deepSupervisionLoss, diceCeLoss } from "../../src/nn/losses.js";
+import { buildNetwork, createNetwork, loadNetwork, saveNetwork, type NetworkConfig } from "../../src/nn/network.js";
 import { initBackend } from "../../src/tensor/backend.js";
 
 const noFga = { enabled: false, patchSize: 8, lambda: 0, goldenGradient: false } as const;
@@ -186,8 +188,59 @@ describe("saveNetwork and loadNetwork", () => {
 
   it("names the file when model.json is not a fancl network", async () => {
     const dir = path.join(tmp, "foreign");
-    await import("node:fs/promises").then((fs) => fs.mkdir(dir, { recursive: true }).then(() => fs.writeFile(path.join(dir, "model.json"), '{"format":"layers-model"}')));
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, "model.json"), '{"format":"layers-model"}');
 
     await expect(loadNetwork(dir)).rejects.toThrow(/model.json has format "layers-model"/);
+  });
+});
+
+/** A PyTorch forward pass of a 4-stage U-Net with deep supervision; see fixtures/unet_torch.py. */
+interface TorchFixture {
+  config: Omit<NetworkConfig, "fga">;
+  weights: Record<string, unknown>;
+  image: unknown[];
+  labels: unknown[];
+  logits: unknown[];
+  deepSupervision: unknown[][];
+  diceCe: number;
+  diceCeBatch: number;
+  deepSupervisionLoss: number;
+}
+
+describe("U-Net against PyTorch", () => {
+  const fixture: TorchFixture = JSON.parse(readFileSync(path.join(__dirname, "fixtures/unet-torch.json"), "utf8"));
+  const flat = (values: unknown[]): number[] => values.flat(5) as number[];
+  const net = buildNetwork({ ...fixture.config, fga: noFga }, (name, shape) => tf.tensor(flat(fixture.weights[name] as unknown[]), [...shape]));
+  const [n, d, h, w] = [2, 8, 16, 8];
+  const image = tf.tensor5d(flat(fixture.image), [n, d, h, w, fixture.config.inChannels]);
+  const labels = tf.tensor4d(flat(fixture.labels), [n, d, h, w], "int32");
+  const result = net.forward(image, false);
+
+  /** max |actual − expected| / max |expected| over the tensor. */
+  const relativeError = (actual: tf.Tensor, expected: number[]): number => {
+    const values = actual.dataSync();
+    const scale = Math.max(...expected.map(Math.abs));
+    return Math.max(...expected.map((e, i) => Math.abs(values[i]! - e))) / scale;
+  };
+
+  it("matches the full-resolution logits", () => {
+    expect(relativeError(result.logits, flat(fixture.logits))).toBeLessThan(1e-4);
+  });
+
+  it("matches the deep supervision outputs", () => {
+    expect(result.deepSupervision.length).toBe(2);
+    result.deepSupervision.forEach((output, i) => {
+      expect(relativeError(output, flat(fixture.deepSupervision[i]!))).toBeLessThan(1e-4);
+    });
+  });
+
+  it("matches Dice+CE with and without batch Dice", () => {
+    expect(diceCeLoss(result.logits, labels).dataSync()[0]).toBeCloseTo(fixture.diceCe, 4);
+    expect(diceCeLoss(result.logits, labels, { batchDice: true }).dataSync()[0]).toBeCloseTo(fixture.diceCeBatch, 4);
+  });
+
+  it("matches the deep supervision loss with nearest-exact labels", () => {
+    expect(deepSupervisionLoss(result, labels).dataSync()[0]).toBeCloseTo(fixture.deepSupervisionLoss, 4);
   });
 });
