@@ -18,7 +18,7 @@
  * p = 8, N_p = 512 and A is 4 MB. Small runs use p = 8.
  *
  * The U-Net's first stage has stride 1, so F has Ŷ's spatial size: the average pooling of
- * softmax(Ŷ) to F's size is the identity and φ3 is the 1×1×1 convolution. Other sizes are refused.
+ * softmax(Ŷ) to F's size is the identity and φ3 is the 1×1×1 convolution. Other sizes are rejected with an error.
  */
 import * as tf from "@tensorflow/tfjs";
 
@@ -77,8 +77,8 @@ export interface FgaForward {
 }
 
 /**
- * One FGA pass: image [N, D, H, W, M], feature [N, D, H, W, C], logits [N, D, H, W, K], all on
- * one grid of any size (no divisibility needed; patches are padded).
+ * Runs one FGA pass: image [N, D, H, W, M], feature [N, D, H, W, C], logits [N, D, H, W, K].
+ * All three share one grid of any size, because the patch partition pads what p does not divide.
  */
 export function applyFga(head: FgaHead, image: tf.Tensor5D, feature: tf.Tensor5D, logits: tf.Tensor5D): FgaForward {
   const [n, d, h, w] = image.shape;
@@ -121,9 +121,9 @@ export function applyFga(head: FgaHead, image: tf.Tensor5D, feature: tf.Tensor5D
 }
 
 /**
- * Golden FGA A*: P_X [N, 1, N_p, p³] against the one-hot labels [N, D, H, W] int32 (class ids
- * 0 … K−1; other values give an all-zero one-hot row). Returns [N, K, N_p, N_p]. With
- * `goldenGradient` false, A* is a constant for the gradient (no flow into φ1 through A*).
+ * Computes the golden FGA A* [N, K, N_p, N_p] from P_X [N, 1, N_p, p³] and labels [N, D, H, W]
+ * int32 with class ids 0 … K−1 (any other value gives an all-zero one-hot row).
+ * With `goldenGradient` false, A* is a constant for the gradient, so nothing flows into φ1 through it.
  */
 export function goldenAttention(
   imagePatches: tf.Tensor4D,
@@ -150,16 +150,16 @@ export function fgaMse(attention: tf.Tensor4D, golden: tf.Tensor4D): tf.Scalar {
 }
 
 /**
- * P_X · P_kᵀ / p³ for every class k: imagePatches [N, 1, N_p, p³], classPatches [N, K, N_p, p³]
- * -> [N, K, N_p, N_p]. P_X is tiled over the K classes because the gradient of a broadcasting
- * batched matMul has the broadcast shape in TensorFlow.js 4.22 and fails.
+ * Computes P_X · P_kᵀ / p³ for every class k: [N, 1, N_p, p³] and [N, K, N_p, p³] -> [N, K, N_p, N_p].
+ * P_X is tiled over the K classes because in TensorFlow.js 4.22 the gradient of a broadcasting
+ * batched matMul keeps the broadcast shape and backpropagation fails.
  */
 function correlate(imagePatches: tf.Tensor4D, classPatches: tf.Tensor4D, voxelsPerPatch: number): tf.Tensor4D {
   const tiled = tf.tile(imagePatches, [1, classPatches.shape[1], 1, 1]);
   return tf.div(tf.matMul(tiled, classPatches, false, true), voxelsPerPatch) as tf.Tensor4D;
 }
 
-/** The value of x with a zero gradient (TensorFlow.js has no stop-gradient op). */
+/** Returns x with a zero gradient, because TensorFlow.js has no stop-gradient op. */
 const stopGradient = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => ({
   value: tf.clone(inputs[0] as tf.Tensor),
   gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),

@@ -14,12 +14,12 @@ export const LEAKY_SLOPE = 0.01;
 export const INSTANCE_NORM_EPS = 1e-5;
 
 /**
- * Where a network's weights come from: a fresh seeded initialisation or a saved model.
- * `name` is the weight's stable name in model.json; `fanIn` is the He fan-in of a kernel.
+ * Supplier of a network's weights: a fresh seeded initialisation or a saved model. `name` is the
+ * weight's stable name in model.json, and `init` says how a fresh weight would be drawn.
  */
 export type WeightSource = (name: string, shape: readonly number[], init: WeightInit) => tf.Tensor;
 
-/** How a fresh weight is drawn: He normal with the given fan-in, or a constant. */
+/** Initialisation of a fresh weight: He normal with the given fan-in, or a constant. */
 export type WeightInit =
   | { readonly kind: "he"; readonly fanIn: number }
   | { readonly kind: "constant"; readonly value: number };
@@ -132,9 +132,9 @@ export function makeInstanceNorm(weights: WeightRegistry, name: string, channels
 }
 
 /**
- * Normalises each sample's channel over D, H, W with the biased variance and eps 1e-5, then
- * scales and shifts it (torch.nn.InstanceNorm3d(affine=True), no running statistics, so training
- * and inference agree). Shape is kept: [N, D, H, W, C].
+ * Normalises each sample's channel over D, H, W with the biased variance and eps 1e-5, then scales
+ * and shifts it, as torch.nn.InstanceNorm3d(affine=True) does. There are no running statistics, so
+ * training and inference agree. The shape stays [N, D, H, W, C].
  */
 export function applyInstanceNorm(norm: InstanceNorm, x: tf.Tensor5D): tf.Tensor5D {
   return tf.tidy(() => {

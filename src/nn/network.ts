@@ -2,12 +2,16 @@
  * The segmentation network: nnU-Net's 3d_fullres U-Net (PlainConvUNet), scaled by parameters, with
  * FANCL's optional FGA head on its first-stage feature map.
  *
- * Topology: `stages` resolution stages with min(maxFeatures, baseFeatures·2^i) features; each
- * encoder stage is two (3×3×3 conv → instance norm → leaky ReLU 0.01) units, the first conv of
- * stages 2… with stride 2. Each decoder stage upsamples with a transposed convolution (kernel 2,
- * stride 2), concatenates the encoder's skip after the upsampled map, and runs two such units;
- * 1×1×1 convolution heads give logits. All tensors are channels-last: images [N, D, H, W, M],
- * logits [N, D, H, W, K]. D, H and W must be divisible by 2^(stages−1).
+ * Stage i has min(maxFeatures, baseFeatures·2^i) features. Each encoder stage is two units of
+ * 3×3×3 conv → instance norm → leaky ReLU 0.01, and the first conv of stages 2… has stride 2.
+ * Each decoder stage upsamples with a transposed convolution (kernel 2, stride 2), concatenates
+ * the encoder's skip after the upsampled map and runs two such units. 1×1×1 heads give logits.
+ * All tensors are channels-last: images [N, D, H, W, M], logits [N, D, H, W, K].
+ * D, H and W must be divisible by 2^(stages−1).
+ *
+ * NOTE: a stride-2 convolution pads like TensorFlow's 'same' (on even sizes one voxel after, none
+ * before), while nnU-Net's torch code pads one voxel on both sides. Outputs therefore sample the
+ * grid one voxel later than nnU-Net's, which changes no shape and no parameter count.
  */
 import * as tf from "@tensorflow/tfjs";
 
@@ -56,7 +60,7 @@ export interface ForwardResult {
   readonly logits: tf.Tensor5D;
   /** Ŷ before the FGA correction (the same tensor as `logits` without FGA). */
   readonly baseLogits: tf.Tensor5D;
-  /** Lower-resolution logits, next-highest first ([N, D/2, H/2, W/2, K], …); [] when off. */
+  /** Lower-resolution logits, next-highest first ([N, D/2, H/2, W/2, K], …), empty when off. */
   readonly deepSupervision: readonly tf.Tensor5D[];
   /** First-stage feature map F [N, D, H, W, baseFeatures]. */
   readonly features: tf.Tensor5D;
@@ -111,7 +115,7 @@ export function validateNetworkConfig(config: NetworkConfig): void {
   }
 }
 
-/** A fresh network with seeded He-normal weights. */
+/** Creates a network with seeded He-normal weights. */
 export function createNetwork(config: NetworkConfig, seed: number): SegmentationNetwork {
   return buildNetwork(config, heSource(seed));
 }

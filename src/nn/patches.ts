@@ -4,7 +4,7 @@
  *
  * Axes that are not divisible by p are padded with zeros at their high end ("bottom-right
  * padding"). Patches are numbered in raster order over the patch grid (d slowest, w fastest),
- * which fixes the row and column order of the FGA matrices; inside a patch voxels are flattened
+ * which fixes the row and column order of the FGA matrices. Inside a patch, voxels are flattened
  * in the same raster order.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -18,7 +18,7 @@ export interface PatchGrid {
   readonly patches: number;
 }
 
-/** The grid of p×p×p patches that covers a D×H×W volume. */
+/** Returns the grid of p×p×p patches that covers a D×H×W volume. */
 export function patchGrid(depth: number, height: number, width: number, patchSize: number): PatchGrid {
   if (!Number.isInteger(patchSize) || patchSize < 1) {
     throw new Error(`FGA patch size must be a positive integer, got ${patchSize}`);

@@ -1,7 +1,7 @@
 /**
  * Saving and loading a segmentation network in TensorFlow.js's weights format, with plain `fs`
- * (no tfjs-node): `model.json` holds the format tag, the NetworkConfig and the weightsManifest
- * that `tf.io.encodeWeights` describes; `weights.bin` holds the float32 weights, concatenated in
+ * (no tfjs-node): `model.json` contains the format tag, the NetworkConfig and the weightsManifest
+ * that `tf.io.encodeWeights` describes, and `weights.bin` contains the float32 weights, concatenated in
  * the manifest's order.
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";

@@ -31,7 +31,7 @@ beforeAll(async () => {
   await initBackend("cpu", () => {});
 });
 
-/** A weight source that hands out the given arrays by name (`fga.phi1a.kernel`, …). */
+/** Returns a weight source that reads the given arrays by name (`fga.phi1a.kernel`, …). */
 function sourceFrom(arrays: Record<string, unknown>): WeightSource {
   return (name, shape) => {
     const values = arrays[name];
@@ -154,19 +154,20 @@ describe("applyFga on a hand-computed 4×4×4 example", () => {
 
   const result = applyFga(identityHead(), image, feature, logits);
 
-  it("gives A_0 rows equal to the patch means of X'", () => {
+  it("gives A_0 rows of patch means", () => {
     const expected = patches.flatMap((patch) => new Array(8).fill(mean(patch)));
 
     expect(relativeError(tf.slice(result.attention, [0, 0, 0, 0], [1, 1, 8, 8]), expected)).toBeLessThan(1e-6);
   });
 
-  it("gives A_1 one non-zero column, X' at the marked voxel's local position", () => {
+  it("gives A_1 one non-zero column", () => {
+    // The column is X' at the marked voxel's local position in each patch.
     const expected = patches.flatMap((patch) => Array.from({ length: 8 }, (_, j) => (j === 3 ? single(patch) : 0)));
 
     expect(relativeError(tf.slice(result.attention, [0, 1, 0, 0], [1, 1, 8, 8]), expected)).toBeLessThan(1e-6);
   });
 
-  it("gives R from the row-normalised FGA and the softmax patches", () => {
+  it("gives R from Â and softmax patches", () => {
     const patchOf = ([d, h, w]: readonly [number, number, number]) =>
       [Math.floor(d / 2), Math.floor(h / 2), Math.floor(w / 2)] as const;
     const expected = voxels.flatMap((v) => [mean(patchOf(v)) / 2, single(patchOf(v)) / 2]);
@@ -174,7 +175,7 @@ describe("applyFga on a hand-computed 4×4×4 example", () => {
     expect(relativeError(result.correction, expected)).toBeLessThan(1e-6);
   });
 
-  it("gives L_FGA 0 when φ2(F) is the one-hot ground truth", () => {
+  it("gives zero L_FGA for one-hot φ2(F)", () => {
     // φ2 is the identity, so feeding one-hot labels as F makes A equal A*.
     const labelValues = voxels.map(([d, h, w]) => (d + h * w) % 2);
     const labels = tf.tensor4d(labelValues, [1, size, size, size], "int32");
@@ -215,7 +216,8 @@ describe("goldenAttention gradient", () => {
 describe("FGA in the network", () => {
   const fga = { enabled: true, patchSize: 4, lambda: 0.1, goldenGradient: false };
 
-  it("works on odd 5×6×7 volumes with a one-stage U-Net", () => {
+  it("runs on odd 5×6×7 volumes", () => {
+    // A one-stage U-Net accepts any size, so FGA's padding is what is tested.
     const net = createNetwork(
       { inChannels: 4, numClasses: 4, stages: 1, baseFeatures: 4, maxFeatures: 4, deepSupervision: false, fga },
       1,
@@ -245,7 +247,7 @@ describe("FGA in the network", () => {
     net.dispose();
   });
 
-  it("lets L_FGA and Dice+CE gradients reach φ1, φ2, φ3 and the encoder", () => {
+  it("sends gradients to φ1, φ2, φ3 and encoder", () => {
     const net = createNetwork(
       { inChannels: 4, numClasses: 4, stages: 1, baseFeatures: 4, maxFeatures: 4, deepSupervision: false, fga },
       2,

@@ -166,8 +166,8 @@ describe("nearestResize", () => {
 });
 
 describe("deepSupervisionLoss", () => {
-  it("weights the full and half resolution outputs 2/3 and 1/3 and skips the lowest", () => {
-    // Three outputs: weights 1, 1/2, 0 -> 2/3, 1/3, 0. The lowest output holds NaN, which would
+  it("weights outputs 2/3, 1/3, 0", () => {
+    // Three outputs: weights 1, 1/2, 0 -> 2/3, 1/3, 0. The lowest output contains NaN, which would
     // poison the sum if it were evaluated.
     const full = tf.randomNormal([1, 4, 4, 4, 3], 0, 1, "float32", 3) as tf.Tensor5D;
     const half = tf.randomNormal([1, 2, 2, 2, 3], 0, 1, "float32", 4) as tf.Tensor5D;

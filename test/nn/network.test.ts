@@ -41,7 +41,7 @@ afterAll(async () => {
 });
 
 describe("createNetwork", () => {
-  it("has the hand-counted number of parameters for a 2-stage U-Net", () => {
+  it("has the hand-counted parameter count", () => {
     // in 1, K 2, features 2, 4 (conv kernels k³·in·out + out bias; norms 2·C):
     // encoder.0: 27·1·2+2 + 4 = 60 and 27·2·2+2 + 4 = 114; encoder.1: 27·2·4+4 + 8 = 228, 27·4·4+4 + 8 = 444;
     // decoder.0.up: 8·4·2+2 = 66; decoder.0: 27·4·2+2 + 4 = 222 and 114; head: 2·2+2 = 6. Total 1254.
@@ -60,7 +60,8 @@ describe("createNetwork", () => {
     net.dispose();
   });
 
-  it("draws kernels from He normal with std sqrt(2 / (1 + 0.01²) / fanIn)", () => {
+  it("draws He-normal kernels", () => {
+    // std = sqrt(2 / (1 + 0.01²)) / sqrt(fanIn), nnU-Net's kaiming_normal_ with a = 0.01.
     const net = createNetwork(config({ baseFeatures: 32, maxFeatures: 64 }), 7);
     const kernel = net.namedVariables.find(([name]) => name === "encoder.1.1.conv.kernel")![1];
 
@@ -73,7 +74,7 @@ describe("createNetwork", () => {
     net.dispose();
   });
 
-  it("gives the same weights for one seed and different ones for another", () => {
+  it("is reproducible from its seed", () => {
     const a = createNetwork(config({}), 5);
     const b = createNetwork(config({}), 5);
     const c = createNetwork(config({}), 6);
@@ -84,13 +85,13 @@ describe("createNetwork", () => {
     [a, b, c].forEach((net) => net.dispose());
   });
 
-  it("refuses an invalid config with the field's name", () => {
+  it("rejects an invalid config", () => {
     expect(() => createNetwork(config({ stages: 0 }), 1)).toThrow(/network.stages must be a positive integer, got 0/);
   });
 });
 
 describe("SegmentationNetwork.forward", () => {
-  it("gives full-resolution logits, the first-stage features and no deep supervision when off", () => {
+  it("gives full-resolution outputs without deep supervision", () => {
     const net = createNetwork(config({}), 1);
     const x = tf.randomNormal([2, 8, 8, 4, 4], 0, 1, "float32", 1) as tf.Tensor5D;
 
@@ -103,8 +104,8 @@ describe("SegmentationNetwork.forward", () => {
     net.dispose();
   });
 
-  it("gives one lower-resolution output per decoder stage but the lowest with deep supervision", () => {
-    // 4 stages: decoder outputs at 1, 1/2, 1/4; the deep supervision list holds 1/2 and 1/4.
+  it("gives lower-resolution deep supervision outputs", () => {
+    // 4 stages: decoder outputs at 1, 1/2, 1/4; the deep supervision list contains 1/2 and 1/4.
     const net = createNetwork(config({ stages: 4, deepSupervision: true }), 1);
     const x = tf.randomNormal([1, 8, 16, 8, 4], 0, 1, "float32", 1) as tf.Tensor5D;
 
@@ -118,7 +119,7 @@ describe("SegmentationNetwork.forward", () => {
     net.dispose();
   });
 
-  it("refuses sizes not divisible by 2^(stages−1), naming the size and the divisor", () => {
+  it("rejects sizes not divisible by 2^(stages−1)", () => {
     const net = createNetwork(config({}), 1);
     const x = tf.zeros([1, 8, 6, 8, 4]) as tf.Tensor5D;
 
@@ -126,14 +127,14 @@ describe("SegmentationNetwork.forward", () => {
     net.dispose();
   });
 
-  it("refuses an input with the wrong number of modalities", () => {
+  it("rejects a wrong modality count", () => {
     const net = createNetwork(config({}), 1);
 
     expect(() => net.forward(tf.zeros([1, 4, 4, 4, 2]) as tf.Tensor5D, false)).toThrow(/2 channels .* expects 4/);
     net.dispose();
   });
 
-  it("lets gradients reach the first encoder stage, the decoder and the heads", () => {
+  it("sends gradients to encoder, decoder and heads", () => {
     const net = createNetwork(config({ stages: 2, deepSupervision: true }), 3);
     const x = tf.randomNormal([1, 4, 4, 4, 4], 0, 1, "float32", 2) as tf.Tensor5D;
     const labels = tf.tensor4d(
@@ -153,7 +154,8 @@ describe("SegmentationNetwork.forward", () => {
 });
 
 describe("saveNetwork and loadNetwork", () => {
-  it("round-trips to the same outputs, with FGA and deep supervision", async () => {
+  it("round-trips to the same outputs", async () => {
+    // FGA and deep supervision on, so every kind of weight is saved.
     const cfg = config({
       stages: 2,
       deepSupervision: true,
@@ -172,7 +174,7 @@ describe("saveNetwork and loadNetwork", () => {
     loaded.dispose();
   });
 
-  it("writes a TF.js weights manifest and float32 weights.bin", async () => {
+  it("writes a TF.js weights manifest", async () => {
     const net = createNetwork(config({ stages: 2 }), 2);
     const dir = path.join(tmp, "manifest");
 
@@ -186,7 +188,7 @@ describe("saveNetwork and loadNetwork", () => {
     net.dispose();
   });
 
-  it("names the file when model.json is not a fancl network", async () => {
+  it("rejects a foreign model.json", async () => {
     const dir = path.join(tmp, "foreign");
     await mkdir(dir, { recursive: true });
     await writeFile(path.join(dir, "model.json"), '{"format":"layers-model"}');
