@@ -129,12 +129,18 @@ export class Store {
   /**
    * Writes the manifest into the finished `tmpDir` and renames the folder into the cache.
    * The rename is the commit: until it happens, the node does not exist. When the key is
-   * already committed (another store user got there first), `tmpDir` is discarded.
+   * already committed (another store user got there first), `tmpDir` is discarded, unless
+   * `replace` is set (`--force`): then the old entry is moved aside and deleted after the rename.
    */
-  async commit(tmpDir: string, manifest: Manifest): Promise<void> {
+  async commit(tmpDir: string, manifest: Manifest, replace = false): Promise<void> {
     await writeManifest(tmpDir, manifest);
     const target = this.nodeDir(manifest.key);
     await mkdir(path.dirname(target), { recursive: true });
+    let replaced: string | undefined;
+    if (replace && (await this.has(manifest.key))) {
+      replaced = `${tmpDir}.replaced`;
+      await rename(target, replaced);
+    }
     try {
       await rename(tmpDir, target);
     } catch (error) {
@@ -142,6 +148,7 @@ export class Store {
       if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
       await rm(tmpDir, { recursive: true, force: true });
     }
+    if (replaced !== undefined) await rm(replaced, { recursive: true, force: true });
     await this.index.recordNode(manifest);
   }
 
