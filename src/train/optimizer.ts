@@ -1,0 +1,75 @@
+/**
+ * Stochastic gradient descent with (Nesterov) momentum and L2 weight decay, in PyTorch's form,
+ * which nnU-Net uses:
+ *
+ *   g ← ∇L + wd·θ;   v ← μ·v + g;   θ ← θ − lr·(g + μ·v)  (Nesterov)  or  θ ← θ − lr·v.
+ *
+ * Written here rather than with tf.train.momentum so that the velocities are plain variables
+ * in the same order as the network's, which a checkpoint stores and restores exactly, and the
+ * learning rate is an argument of every step.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+export interface SgdSettings {
+  readonly momentum: number;
+  readonly nesterov: boolean;
+  readonly weightDecay: number;
+}
+
+export class SgdOptimizer {
+  private readonly velocities: tf.Variable[];
+
+  constructor(
+    private readonly variables: readonly tf.Variable[],
+    private readonly settings: SgdSettings,
+  ) {
+    this.velocities = variables.map((v) => tf.variable(tf.zerosLike(v), false));
+  }
+
+  /** One update with learning rate `lr`; `gradients[i]` belongs to `variables[i]`. */
+  step(gradients: readonly tf.Tensor[], lr: number): void {
+    const { momentum, nesterov, weightDecay } = this.settings;
+    if (gradients.length !== this.variables.length) {
+      throw new Error(`SgdOptimizer.step: ${gradients.length} gradients for ${this.variables.length} variables`);
+    }
+
+    tf.tidy(() => {
+      for (let i = 0; i < this.variables.length; i++) {
+        const theta = this.variables[i]!;
+        const velocity = this.velocities[i]!;
+        const g = weightDecay === 0 ? gradients[i]! : tf.add(gradients[i]!, tf.mul(theta, weightDecay));
+        const v = tf.add(tf.mul(velocity, momentum), g);
+        const direction = nesterov ? tf.add(g, tf.mul(v, momentum)) : v;
+        velocity.assign(v);
+        theta.assign(tf.sub(theta, tf.mul(direction, lr)));
+      }
+    });
+  }
+
+  /** The velocities, one flat copy per variable, for a checkpoint. */
+  async getState(): Promise<Float32Array[]> {
+    return Promise.all(this.velocities.map(async (v) => ((await v.data()) as Float32Array).slice()));
+  }
+
+  /** Restores velocities saved by `getState`. */
+  setState(state: readonly Float32Array[]): void {
+    if (state.length !== this.velocities.length) {
+      throw new Error(
+        `optimizer state has ${state.length} velocities but the network has ${this.velocities.length} variables; ` +
+          "the checkpoint belongs to a different network configuration",
+      );
+    }
+    this.velocities.forEach((v, i) => {
+      if (state[i]!.length !== v.size) {
+        throw new Error(`optimizer state entry ${i} has ${state[i]!.length} values, the variable ${v.size}`);
+      }
+      const saved = tf.tensor(state[i]!, v.shape);
+      v.assign(saved);
+      saved.dispose();
+    });
+  }
+
+  dispose(): void {
+    for (const v of this.velocities) v.dispose();
+  }
+}

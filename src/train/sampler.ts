@@ -1,0 +1,143 @@
+/**
+ * Patch sampling with nnU-Net's foreground oversampling.
+ *
+ * Of each batch, the samples with index ≥ round(B·(1 − oversampleForeground)) are centred on a
+ * foreground voxel of G drawn uniformly (so with the default 0.33 a batch of 2 or more has at
+ * least one); the others are placed uniformly. A case smaller than the patch is centred in it and
+ * padded with zeros (image and labels). Positions are in voxels, [z, y, x] = [D, H, W] order.
+ */
+import type { Random } from "./random.js";
+import type { PatchBatch, Shape3, TrainingCase } from "./types.js";
+
+/** Flat indices of G's foreground voxels, computed once per label array. */
+const foregroundCache = new WeakMap<Uint8Array, Int32Array>();
+
+function foregroundIndices(label: Uint8Array): Int32Array {
+  let cached = foregroundCache.get(label);
+  if (cached === undefined) {
+    let count = 0;
+    for (let v = 0; v < label.length; v++) if (label[v] !== 0) count++;
+    cached = new Int32Array(count);
+    let k = 0;
+    for (let v = 0; v < label.length; v++) if (label[v] !== 0) cached[k++] = v;
+    foregroundCache.set(label, cached);
+  }
+  return cached;
+}
+
+/** Whether sample `index` of a batch of `batchSize` must be centred on foreground. */
+export function isForcedForeground(index: number, batchSize: number, oversampleForeground: number): boolean {
+  return index >= Math.round(batchSize * (1 - oversampleForeground));
+}
+
+/**
+ * The lower corner [z, y, x] of a patch in a case of `shape` (may be negative or overhang the
+ * upper end, where the patch is padded). Uniform placement keeps the patch inside the case where
+ * the case is large enough; a foreground patch is centred on a random foreground voxel (uniform
+ * placement when the case has none).
+ */
+export function patchStart(
+  label: Uint8Array,
+  shape: Shape3,
+  patchSize: Shape3,
+  foreground: boolean,
+  rng: Random,
+): [number, number, number] {
+  const lower: number[] = [];
+  const upper: number[] = [];
+  for (let a = 0; a < 3; a++) {
+    const pad = Math.max(0, patchSize[a]! - shape[a]!);
+    lower.push(0 - Math.floor(pad / 2));
+    upper.push(shape[a]! + Math.floor(pad / 2) + (pad % 2) - patchSize[a]!);
+  }
+
+  const voxels = foreground ? foregroundIndices(label) : new Int32Array(0);
+  if (voxels.length === 0) {
+    return [0, 1, 2].map((a) => lower[a]! + rng.int(upper[a]! - lower[a]! + 1)) as [number, number, number];
+  }
+
+  const v = voxels[rng.int(voxels.length)]!;
+  const [, h, w] = shape;
+  const centre = [Math.floor(v / (h * w)), Math.floor(v / w) % h, v % w];
+  return [0, 1, 2].map((a) => Math.max(lower[a]!, centre[a]! - Math.floor(patchSize[a]! / 2))) as [
+    number,
+    number,
+    number,
+  ];
+}
+
+/**
+ * Copies the block at `start` of size `patchSize` from a channels-last volume [D, H, W, C] of
+ * `shape` into `out` at element offset `offset`, writing zeros outside the volume.
+ */
+export function cropInto<T extends Float32Array | Uint8Array>(
+  source: T,
+  shape: Shape3,
+  channels: number,
+  start: readonly [number, number, number],
+  patchSize: Shape3,
+  out: T,
+  offset: number,
+): void {
+  const [d, h, w] = shape;
+  const [pd, ph, pw] = patchSize;
+  const [z0, y0, x0] = start;
+
+  // Only the x run inside the volume is copied; the rest of `out` stays at its initial zero.
+  const xFrom = Math.max(0, -x0);
+  const xTo = Math.min(pw, w - x0);
+  for (let z = 0; z < pd; z++) {
+    const sz = z0 + z;
+    if (sz < 0 || sz >= d) continue;
+    for (let y = 0; y < ph; y++) {
+      const sy = y0 + y;
+      if (sy < 0 || sy >= h || xTo <= xFrom) continue;
+      const src = ((sz * h + sy) * w + x0 + xFrom) * channels;
+      const dst = offset + ((z * ph + y) * pw + xFrom) * channels;
+      out.set(source.subarray(src, src + (xTo - xFrom) * channels), dst);
+    }
+  }
+}
+
+export interface SampleBatchOptions {
+  readonly batchSize: number;
+  readonly patchSize: Shape3;
+  readonly oversampleForeground: number;
+  /** Index j−1 of the active curriculum mask C_j, or -1 outside curriculum stages. */
+  readonly curriculumStage: number;
+}
+
+/**
+ * Draws a batch: for each sample a case uniformly, then a patch position by the oversampling rule.
+ * Returns zero-padded patches of image [B, pd, ph, pw, M], G and, in a curriculum stage, C_j.
+ */
+export function sampleBatch(cases: readonly TrainingCase[], options: SampleBatchOptions, rng: Random): PatchBatch {
+  const { batchSize, patchSize, oversampleForeground, curriculumStage } = options;
+  if (cases.length === 0) throw new Error("sampleBatch: no training cases; pass at least one case");
+  const channels = cases[0]!.image.length / (cases[0]!.shape[0] * cases[0]!.shape[1] * cases[0]!.shape[2]);
+  const voxels = patchSize[0] * patchSize[1] * patchSize[2];
+
+  const image = new Float32Array(batchSize * voxels * channels);
+  const label = new Uint8Array(batchSize * voxels);
+  const curriculum = curriculumStage >= 0 ? new Uint8Array(batchSize * voxels) : undefined;
+
+  for (let b = 0; b < batchSize; b++) {
+    const c = cases[rng.int(cases.length)]!;
+    const forced = isForcedForeground(b, batchSize, oversampleForeground);
+    const start = patchStart(c.label, c.shape, patchSize, forced, rng);
+
+    cropInto(c.image, c.shape, channels, start, patchSize, image, b * voxels * channels);
+    cropInto(c.label, c.shape, 1, start, patchSize, label, b * voxels);
+    if (curriculum !== undefined) {
+      const mask = c.curricula?.[curriculumStage];
+      if (mask === undefined) {
+        throw new Error(
+          `case ${c.id} has ${c.curricula?.length ?? 0} curriculum masks but stage ${curriculumStage + 1} ` +
+            "was asked for; give every case one mask per curriculum stage (curriculumEpochs.length)",
+        );
+      }
+      cropInto(mask, c.shape, 1, start, patchSize, curriculum, b * voxels);
+    }
+  }
+  return { image, label, curriculum, batchSize, patchSize, channels };
+}
