@@ -1,0 +1,144 @@
+import { describe, expect, it } from "vitest";
+
+import { axisAlignedGeometry } from "../../src/nifti/geometry.js";
+import type { LabelVolume, Volume } from "../../src/nifti/types.js";
+import { preprocessCase, restoreLabels, restoreProbabilities } from "../../src/preprocess/pipeline.js";
+
+type Shape = [number, number, number];
+
+/** A volume on a [D, H, W] grid at `spacing` mm, values from f(z, y, x). */
+function volume(name: string, shape: Shape, spacing: number, f: (z: number, y: number, x: number) => number): Volume {
+  const [nz, ny, nx] = shape;
+  const data = new Float32Array(nz * ny * nx);
+  for (let z = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++) data[(z * ny + y) * nx + x] = f(z, y, x);
+  return { path: `${name}.nii.gz`, geometry: axisAlignedGeometry([nx, ny, nz], [spacing, spacing, spacing]), data, datatype: "float32" };
+}
+
+function labels(name: string, shape: Shape, spacing: number, f: (z: number, y: number, x: number) => number): LabelVolume {
+  const v = volume(name, shape, spacing, f);
+  return { path: v.path, geometry: v.geometry, data: Uint8Array.from(v.data) };
+}
+
+const inRange = (v: number, lo: number, hi: number) => v >= lo && v < hi;
+
+/** Number of positions where two equally long arrays differ (a fast exact comparison). */
+function differences(a: Uint8Array, b: Uint8Array): number {
+  expect(a.length).toBe(b.length);
+  let n = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) n++;
+  return n;
+}
+
+describe("preprocessCase without resampling", () => {
+  // Brain: z 3..15, y 4..19, x 5..22 of a [20, 24, 28] grid at 1 mm.
+  const shape: Shape = [20, 24, 28];
+  const inBrain = (z: number, y: number, x: number) => inRange(z, 3, 16) && inRange(y, 4, 20) && inRange(x, 5, 23);
+  // Modality a: 2 for x < 14, 4 for x >= 14 (9 columns each): mean 3, sd 1. Modality b: 10 for
+  // y < 12, 30 for y >= 12 (8 rows each): mean 20, sd 10.
+  const a = volume("a", shape, 1, (z, y, x) => (inBrain(z, y, x) ? (x < 14 ? 2 : 4) : 0));
+  const b = volume("b", shape, 1, (z, y, x) => (inBrain(z, y, x) ? (y < 12 ? 10 : 30) : 0));
+  const seg = labels("seg", shape, 1, (z, y, x) =>
+    inRange(z, 6, 10) && inRange(y, 8, 12) && inRange(x, 9, 20) ? 1 + (x % 3) : 0,
+  );
+  const preprocessed = preprocessCase({ id: "toy", modalities: ["a", "b"], images: [a, b], seg });
+
+  it("crops to the brain's bounding box", () => {
+    expect(preprocessed.meta.cropBox).toEqual({ start: [3, 4, 5], end: [16, 20, 23] });
+    expect(preprocessed.shape).toEqual([13, 16, 18]);
+    expect(preprocessed.meta.croppedShape).toEqual([13, 16, 18]);
+    expect(preprocessed.meta.originalShape).toEqual([20, 24, 28]);
+  });
+
+  it("records the hand-computed z-score statistics", () => {
+    expect(preprocessed.meta.normalisation).toEqual([
+      { modality: "a", mean: 3, sd: 1 },
+      { modality: "b", mean: 20, sd: 10 },
+    ]);
+  });
+
+  it("stores the z-scored modalities channels last", () => {
+    const [d, h, w] = preprocessed.shape;
+    expect(preprocessed.image.length).toBe(d * h * w * 2);
+    for (const [z, y, x] of [[0, 0, 0], [5, 7, 8], [12, 15, 17], [4, 9, 10]] as Shape[]) {
+      const i = (z * h + y) * w + x;
+      expect(preprocessed.image[i * 2], `a at ${z},${y},${x}`).toBe(x + 5 < 14 ? -1 : 1);
+      expect(preprocessed.image[i * 2 + 1], `b at ${z},${y},${x}`).toBe(y + 4 < 12 ? -1 : 1);
+    }
+  });
+
+  it("keeps the spacing and records no target", () => {
+    expect(preprocessed.spacing).toEqual([1, 1, 1]);
+    expect(preprocessed.meta.targetSpacing).toBeNull();
+  });
+
+  it("restoreLabels returns the original label map exactly", () => {
+    expect(differences(restoreLabels(preprocessed.label!, preprocessed.meta), seg.data)).toBe(0);
+  });
+
+  it("restoreProbabilities puts background probability 1 outside the crop box", () => {
+    const [d, h, w] = preprocessed.shape;
+    const probabilities = new Float32Array(d * h * w * 3).fill(0.25);
+    const restored = restoreProbabilities(probabilities, 3, preprocessed.meta);
+    expect(restored.length).toBe(20 * 24 * 28 * 3);
+    expect(Array.from(restored.subarray(0, 3))).toEqual([1, 0, 0]);
+    const inside = ((3 * 24 + 4) * 28 + 5) * 3;
+    expect(Array.from(restored.subarray(inside, inside + 3))).toEqual([0.25, 0.25, 0.25]);
+  });
+
+  it("rejects a prediction of the wrong size", () => {
+    expect(() => restoreLabels(new Uint8Array(10), preprocessed.meta)).toThrow(/preprocessed grid is 13x16x18/);
+  });
+});
+
+describe("preprocessCase with resampling 1 mm → 2 mm", () => {
+  // A 64³ grid at 1 mm, non-zero everywhere so that nothing is cropped.
+  const shape: Shape = [64, 64, 64];
+  const image = volume("t1", shape, 1, (z, y, x) => 1 + ((z * 7 + y * 3 + x) % 5));
+  const cube = (lo: number, hi: number) =>
+    labels("seg", shape, 1, (z, y, x) => (inRange(z, lo, hi) && inRange(y, lo, hi) && inRange(x, lo, hi) ? 3 : 0));
+
+  const count = (data: Uint8Array) => data.reduce((n, v) => n + (v !== 0 ? 1 : 0), 0);
+
+  it("halves the grid and reports the 2 mm spacing", () => {
+    const p = preprocessCase({ id: "c", modalities: ["t1"], images: [image], seg: cube(22, 42) }, { targetSpacing: [2, 2, 2] });
+    expect(p.shape).toEqual([32, 32, 32]);
+    expect(p.spacing).toEqual([2, 2, 2]);
+    expect(p.meta.targetSpacing).toEqual([2, 2, 2]);
+    expect(p.image.length).toBe(32 ** 3);
+  });
+
+  it("restores a 20-voxel cube aligned to even indices exactly", () => {
+    // Down: coarse voxel k reads fine voxel 2k + 1 (position 2k + 0.5 rounds up); up: fine voxels
+    // 2k and 2k + 1 read coarse voxel k. The cube [22, 42) is the pairs k = 11..20, so it returns whole.
+    const seg = cube(22, 42);
+    const p = preprocessCase({ id: "c", modalities: ["t1"], images: [image], seg }, { targetSpacing: [2, 2, 2] });
+    expect(count(p.label!)).toBe(10 ** 3);
+    expect(differences(restoreLabels(p.label!, p.meta), seg.data)).toBe(0);
+  });
+
+  it("keeps a 21-voxel cube's voxel count within one voxel per axis", () => {
+    // Per axis the restored set is the pairs {2k, 2k + 1} whose odd member lies in [a, b), so its
+    // length is L - 1, L or L + 1 for an original length L = 21: count within [20³, 22³]. For
+    // [23, 44) the odd members 23..43 give k = 11..21, i.e. [22, 44): exactly 22³ = 10648.
+    const seg = cube(23, 44);
+    const p = preprocessCase({ id: "c", modalities: ["t1"], images: [image], seg }, { targetSpacing: [2, 2, 2] });
+    const restored = count(restoreLabels(p.label!, p.meta));
+    expect(restored).toBeGreaterThanOrEqual(20 ** 3);
+    expect(restored).toBeLessThanOrEqual(22 ** 3);
+    expect(restored).toBe(10648);
+  });
+});
+
+describe("preprocessCase input checks", () => {
+  it("names both files when the grids differ", () => {
+    const a = volume("case-t1n", [4, 5, 6], 1, () => 1);
+    const b = volume("case-t1c", [4, 5, 7], 1, () => 1);
+    expect(() => preprocessCase({ id: "x", modalities: ["t1n", "t1c"], images: [a, b] })).toThrow(
+      "case-t1c.nii.gz has shape 7x5x4 but case-t1n.nii.gz has 6x5x4; all modalities and the segmentation of a case must share one grid",
+    );
+  });
+
+  it("rejects a case without images", () => {
+    expect(() => preprocessCase({ id: "x", modalities: [], images: [] })).toThrow(/case x has no images/);
+  });
+});
