@@ -1,0 +1,214 @@
+/**
+ * The plan of an experiment: every node, whether the store has it, and for a missing node why
+ * (what differs from the nearest cached node of the same kind).
+ */
+import type { Graph, GraphInput, GraphNode } from "./graph.js";
+import type { NodeKey } from "./key.js";
+import { canonicalJson, shortKey } from "./key.js";
+import { isPlainMap } from "./experiment/sourced.js";
+
+/** What the plan needs of a cached node's manifest. */
+export interface CachedNode {
+  readonly key: NodeKey;
+  readonly kind: string;
+  readonly version: string;
+  readonly params: unknown;
+  readonly inputs: Readonly<Record<string, GraphInput | readonly GraphInput[]>>;
+  readonly labels?: readonly string[];
+}
+
+/** What the plan needs of the store (dag/store's `Store` has all of it). */
+export interface PlanStore {
+  has(key: NodeKey): Promise<boolean>;
+  /** Committed manifests of one kind, newest first. */
+  manifestsOfKind(kind: string): Promise<readonly CachedNode[]>;
+  nodeDir(key: NodeKey): string;
+}
+
+export interface PlanEntry {
+  readonly key: NodeKey;
+  readonly kind: string;
+  readonly labels: readonly string[];
+  /** Resolved params, defaults filled. */
+  readonly params: unknown;
+  readonly inputs: GraphNode["inputs"];
+  /** Dotted param paths whose value differs among the plan's nodes of this kind, with this node's value. */
+  readonly differing: Readonly<Record<string, unknown>>;
+  readonly cached: boolean;
+  /** Will run although cached, because of `--force KIND`. */
+  readonly forced: boolean;
+  /** Why a missing node must run: `never run`, or what differs from the nearest cached node. Absent when cached. */
+  readonly reason: string | undefined;
+  /** The node's cache folder. */
+  readonly path: string;
+}
+
+/** How many differences a reason lists before "and N more". */
+const shownDifferences = 3;
+
+/** Every node of `graph` in topological order with its cache state; `force` lists kinds to recompute. */
+export async function planGraph(graph: Graph, store: PlanStore, force: readonly string[] = []): Promise<PlanEntry[]> {
+  const nodes = graph.order.map((key) => graph.nodes.get(key)!);
+  const differingByKey = siblingDifferences(nodes);
+  const cachedOfKind = new Map<string, Promise<readonly CachedNode[]>>();
+
+  return Promise.all(
+    nodes.map(async (node): Promise<PlanEntry> => {
+      const cached = await store.has(node.key);
+      const forced = force.includes(node.kind);
+      let reason: string | undefined;
+      if (forced) {
+        reason = `forced by --force ${node.kind}`;
+      } else if (!cached) {
+        if (!cachedOfKind.has(node.kind)) cachedOfKind.set(node.kind, store.manifestsOfKind(node.kind));
+        reason = missReason(node, await cachedOfKind.get(node.kind)!);
+      }
+      return {
+        key: node.key,
+        kind: node.kind,
+        labels: node.labels,
+        params: node.params,
+        inputs: node.inputs,
+        differing: differingByKey.get(node.key) ?? {},
+        cached,
+        forced,
+        reason,
+        path: store.nodeDir(node.key),
+      };
+    }),
+  );
+}
+
+/**
+ * Leaf values of a params object by dotted path; lists and scalars are leaves, maps are walked.
+ * Values are canonical JSON so that equal values compare equal.
+ */
+export function leafParams(params: unknown, prefix = ""): Map<string, string> {
+  const out = new Map<string, string>();
+  if (isPlainMap(params) && (prefix === "" || Object.keys(params).length > 0)) {
+    for (const [key, value] of Object.entries(params)) {
+      if (value === undefined) continue;
+      for (const [path, text] of leafParams(value, prefix === "" ? key : `${prefix}.${key}`)) out.set(path, text);
+    }
+    return out;
+  }
+  out.set(prefix, canonicalJson(params));
+  return out;
+}
+
+/** For each node, the params in which the nodes of its kind disagree (a kind with one node: none). */
+function siblingDifferences(nodes: readonly GraphNode[]): Map<NodeKey, Record<string, unknown>> {
+  const byKind = new Map<string, GraphNode[]>();
+  for (const node of nodes) byKind.set(node.kind, [...(byKind.get(node.kind) ?? []), node]);
+
+  const out = new Map<NodeKey, Record<string, unknown>>();
+  for (const siblings of byKind.values()) {
+    const leaves = siblings.map((node) => leafParams(node.params));
+    const paths = new Set(leaves.flatMap((leaf) => [...leaf.keys()]));
+    const varying = [...paths].filter((path) => new Set(leaves.map((leaf) => leaf.get(path))).size > 1).sort();
+    siblings.forEach((node, i) => {
+      const own: Record<string, unknown> = {};
+      for (const path of varying) {
+        const text = leaves[i]!.get(path);
+        own[path] = text === undefined ? undefined : JSON.parse(text);
+      }
+      out.set(node.key, own);
+    });
+  }
+  return out;
+}
+
+/** What differs between a node and one cached node of its kind, one phrase per difference. */
+export function differences(node: GraphNode, cached: CachedNode): string[] {
+  const out: string[] = [];
+  if (node.version !== cached.version) out.push(`version ${cached.version} → ${node.version}`);
+
+  const now = leafParams(node.params);
+  const then = leafParams(cached.params);
+  for (const path of [...new Set([...then.keys(), ...now.keys()])].sort()) {
+    const a = then.get(path);
+    const b = now.get(path);
+    if (a !== b) out.push(`params.${path} ${a ?? "(absent)"} → ${b ?? "(absent)"}`);
+  }
+
+  for (const name of [...new Set([...Object.keys(cached.inputs), ...Object.keys(node.inputs)])].sort()) {
+    const a = cached.inputs[name];
+    const b = node.inputs[name];
+    if (canonicalJson(a ?? null) === canonicalJson(b ?? null)) continue;
+    out.push(inputDifference(name, a, b));
+  }
+  return out;
+}
+
+function inputDifference(name: string, cached: GraphInput | readonly GraphInput[] | undefined, now: GraphInput | readonly GraphInput[] | undefined): string {
+  if (cached === undefined) return `input ${name} is new`;
+  if (now === undefined) return `input ${name} is gone`;
+  const listA = Array.isArray(cached) ? (cached as readonly GraphInput[]) : [cached as GraphInput];
+  const listB = Array.isArray(now) ? (now as readonly GraphInput[]) : [now as GraphInput];
+  if (listA.length !== listB.length) return `input ${name} has ${listB.length} entries, cached ${listA.length}`;
+  const changed = listB.flatMap((b, i) => (canonicalJson(b) === canonicalJson(listA[i]!) ? [] : [i]));
+  const first = changed[0]!;
+  const where = listB.length > 1 || Array.isArray(now) ? `input ${name}[${first}]` : `input ${name}`;
+  const more = changed.length > 1 ? ` (and ${changed.length - 1} more entries)` : "";
+  return `${where} ${describeInput(listA[first]!)} → ${describeInput(listB[first]!)}${more}`;
+}
+
+function describeInput(input: GraphInput): string {
+  return "node" in input ? `node ${shortKey(input.node)}` : `file ${input.file} (${shortKey(input.digest)})`;
+}
+
+/**
+ * Why a missing node must run: `never run` when the store has no node of its kind, else the
+ * differences from the cached node with the fewest, newest first on ties.
+ */
+export function missReason(node: GraphNode, cached: readonly CachedNode[]): string {
+  if (cached.length === 0) return "never run";
+  let best: { node: CachedNode; diff: string[] } | undefined;
+  for (const candidate of cached) {
+    const diff = differences(node, candidate);
+    if (best === undefined || diff.length < best.diff.length) best = { node: candidate, diff };
+  }
+  const { node: nearest, diff } = best!;
+  if (diff.length === 0) return `same params and inputs as cached ${shortKey(nearest.key)}, but a different key`;
+  const listed = diff.slice(0, shownDifferences).join("; ");
+  const more = diff.length > shownDifferences ? `; and ${diff.length - shownDifferences} more` : "";
+  return `vs cached ${shortKey(nearest.key)}: ${listed}${more}`;
+}
+
+/** A value as shown in the plan table: strings bare, the rest as JSON. */
+function show(value: unknown): string {
+  return typeof value === "string" ? value : value === undefined ? "(absent)" : JSON.stringify(value);
+}
+
+/** The plan as a text table, one node per line, with a summary line. */
+export function formatPlan(entries: readonly PlanEntry[]): string {
+  const rows = entries.map((entry) => [
+    shortKey(entry.key),
+    entry.kind,
+    entry.labels.join(" ") || "-",
+    entry.forced ? "forced" : entry.cached ? "cached" : "missing",
+    Object.entries(entry.differing).map(([path, value]) => `${path}=${show(value)}`).join(" ") || "-",
+    entry.reason ?? "",
+  ]);
+  const header = ["key", "kind", "label", "status", "params", "reason"];
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const line = (cells: readonly string[]): string => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ").trimEnd();
+
+  const cached = entries.filter((entry) => entry.cached && !entry.forced).length;
+  const summary = `${entries.length} nodes: ${cached} cached, ${entries.length - cached} to run`;
+  return [line(header), ...rows.map(line), "", summary, ""].join("\n");
+}
+
+/** The plan as `--json` prints it: `{key, kind, labels, params, inputs, cached, reason, path}` per node. */
+export function planJson(entries: readonly PlanEntry[]): unknown[] {
+  return entries.map((entry) => ({
+    key: entry.key,
+    kind: entry.kind,
+    labels: entry.labels,
+    params: entry.params,
+    inputs: entry.inputs,
+    cached: entry.cached,
+    reason: entry.reason ?? null,
+    path: entry.path,
+  }));
+}
