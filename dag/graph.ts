@@ -107,7 +107,7 @@ export class GraphBuilder {
     return ref;
   }
 
-  /** A dataset file as an input; a relative path is resolved against the working directory. */
+  /** Returns a dataset file as an input; a relative path is resolved against the working directory. */
   file(path: string): FileRef {
     return { _tag: "FileRef", path: isAbsolute(path) ? path : resolve(path) };
   }
@@ -179,7 +179,7 @@ export class GraphBuilder {
   }
 }
 
-/** The upstream node keys of a node, each once, in input order. */
+/** Returns the keys of a node's upstream nodes, each once, in input order. */
 export function upstreamKeys(node: GraphNode): NodeKey[] {
   const keys = new Set<NodeKey>();
   for (const value of Object.values(node.inputs)) {

@@ -13,7 +13,7 @@ export type NodeKey = string & { readonly [nodeKeyBrand]: "NodeKey" };
 /** 64 lowercase hex digits: the SHA-256 of a file's bytes. */
 export type FileDigest = string & { readonly [fileDigestBrand]: "FileDigest" };
 
-/** What a node's key is computed from; a node input is either an upstream key or a file digest. */
+/** One input of a node's key: an upstream node's key or a dataset file's digest. */
 export type KeyInput = NodeKey | FileDigest;
 
 /**
@@ -45,9 +45,9 @@ export interface KeyFields {
    */
   readonly params: unknown;
   /**
-   * By input name: the key of each upstream node, or the digest of each dataset file's bytes;
-   * a list input keeps its order, because stages may depend on it (e.g. fold order). A change
-   * upstream therefore changes every key downstream.
+   * By input name: the key of each upstream node, or the digest of each dataset file's bytes.
+   * A list input keeps its order, because stages may depend on it (e.g. fold order). Because
+   * upstream keys are hashed here, a change upstream changes every key downstream.
    */
   readonly inputs: Readonly<Record<string, KeyInput | readonly KeyInput[]>>;
 }
@@ -58,11 +58,11 @@ export class CanonicalJsonError extends Error {
 }
 
 /**
- * JSON with object keys sorted by code unit at every level, no whitespace, numbers in
- * JavaScript's shortest round-trip form (`1.0` and `1` are both `1`; `-0` is `0`), object fields
- * whose value is undefined dropped, arrays kept in order. NaN, ±Infinity, bigint, functions,
- * symbols, undefined array entries and objects that are not plain (Date, Map, class instances)
- * are rejected with the path of the offending value.
+ * Serializes `value` as canonical JSON: object keys sorted by code unit at every level, no
+ * whitespace, and numbers in JavaScript's shortest round-trip form (`1.0` and `1` are both `1`,
+ * `-0` is `0`). Object fields whose value is undefined are dropped and arrays keep their order.
+ * Throws a `CanonicalJsonError` naming the path of NaN, ±Infinity, a bigint, a function, a
+ * symbol, an undefined array entry or an object that is not plain (Date, Map, class instance).
  */
 export function canonicalJson(value: unknown): string {
   return encode(value, "$");
@@ -111,7 +111,7 @@ export function sha256Hex(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
-/** The key of a node: SHA-256 of the canonical JSON of its `KeyFields`. */
+/** Computes a node's key: the SHA-256 of the canonical JSON of its `KeyFields`. */
 export function nodeKey(fields: KeyFields): NodeKey {
   const whole: KeyFields = { kind: fields.kind, version: fields.version, params: fields.params, inputs: fields.inputs };
   return sha256Hex(canonicalJson(whole)) as NodeKey;
@@ -131,7 +131,7 @@ export function asFileDigest(text: string): FileDigest {
   return text as FileDigest;
 }
 
-/** The first 12 hex digits of a key, as `plan` and logs show it. */
+/** Returns the first 12 hex digits of a key, the form `plan` and logs print. */
 export function shortKey(key: string): string {
   return key.slice(0, 12);
 }

@@ -7,7 +7,7 @@ import type { NodeKey } from "./key.js";
 import { canonicalJson, shortKey } from "./key.js";
 import { isPlainMap } from "./experiment/sourced.js";
 
-/** What the plan needs of a cached node's manifest. */
+/** The fields of a cached node's manifest that the plan compares. */
 export interface CachedNode {
   readonly key: NodeKey;
   readonly kind: string;
@@ -17,7 +17,7 @@ export interface CachedNode {
   readonly labels?: readonly string[];
 }
 
-/** What the plan needs of the store (dag/store's `Store` has all of it). */
+/** The part of the store the plan reads (dag/store's `Store` implements it). */
 export interface PlanStore {
   has(key: NodeKey): Promise<boolean>;
   /** Committed manifests of one kind, newest first. */
@@ -46,7 +46,7 @@ export interface PlanEntry {
 /** How many differences a reason lists before "and N more". */
 const shownDifferences = 3;
 
-/** Every node of `graph` in topological order with its cache state; `force` lists kinds to recompute. */
+/** Lists every node of `graph` in topological order with its cache state; `force` lists kinds to recompute. */
 export async function planGraph(graph: Graph, store: PlanStore, force: readonly string[] = []): Promise<PlanEntry[]> {
   const nodes = graph.order.map((key) => graph.nodes.get(key)!);
   const differingByKey = siblingDifferences(nodes);
@@ -118,7 +118,7 @@ function siblingDifferences(nodes: readonly GraphNode[]): Map<NodeKey, Record<st
   return out;
 }
 
-/** What differs between a node and one cached node of its kind, one phrase per difference. */
+/** Lists what differs between a node and one cached node of its kind, one phrase per difference. */
 export function differences(node: GraphNode, cached: CachedNode): string[] {
   const out: string[] = [];
   if (node.version !== cached.version) out.push(`version ${cached.version} → ${node.version}`);
@@ -175,18 +175,25 @@ export function missReason(node: GraphNode, cached: readonly CachedNode[]): stri
   return `vs cached ${shortKey(nearest.key)}: ${listed}${more}`;
 }
 
-/** A value as shown in the plan table: strings bare, the rest as JSON. */
+/** Formats a value for the plan table: strings bare, the rest as JSON. */
 function show(value: unknown): string {
-  return typeof value === "string" ? value : value === undefined ? "(absent)" : JSON.stringify(value);
+  if (typeof value === "string") return value;
+  if (value === undefined) return "(absent)";
+  return JSON.stringify(value);
 }
 
-/** The plan as a text table, one node per line, with a summary line. */
+function status(entry: PlanEntry): string {
+  if (entry.forced) return "forced";
+  return entry.cached ? "cached" : "missing";
+}
+
+/** Formats the plan as a text table, one node per line, and a summary line. */
 export function formatPlan(entries: readonly PlanEntry[]): string {
   const rows = entries.map((entry) => [
     shortKey(entry.key),
     entry.kind,
     entry.labels.join(" ") || "-",
-    entry.forced ? "forced" : entry.cached ? "cached" : "missing",
+    status(entry),
     Object.entries(entry.differing).map(([path, value]) => `${path}=${show(value)}`).join(" ") || "-",
     entry.reason ?? "",
   ]);
@@ -199,7 +206,7 @@ export function formatPlan(entries: readonly PlanEntry[]): string {
   return [line(header), ...rows.map(line), "", summary, ""].join("\n");
 }
 
-/** The plan as `--json` prints it: `{key, kind, labels, params, inputs, cached, reason, path}` per node. */
+/** Converts the plan to what `--json` prints: `{key, kind, labels, params, inputs, cached, reason, path}` per node. */
 export function planJson(entries: readonly PlanEntry[]): unknown[] {
   return entries.map((entry) => ({
     key: entry.key,

@@ -4,7 +4,7 @@
 import type { AnyDecoder } from "./experiment/issues.js";
 import { decodeAll, formatPath } from "./experiment/issues.js";
 
-/** What one run of a node holds while it runs. */
+/** Resources a node keeps reserved while it runs. */
 export interface Resources {
   /** CPU slots (worker threads or processes it keeps busy). */
   readonly cpu: number;
@@ -14,7 +14,7 @@ export interface Resources {
   readonly gpuMemoryMiB: number;
 }
 
-/** What a stage's `run` receives. */
+/** The context a stage's `run` receives. */
 export interface StageContext<P> {
   /** The decoded params, defaults filled. */
   readonly params: P;
@@ -47,7 +47,7 @@ export interface StageKind<P = any> {
   readonly outputs: readonly string[];
   /** True: run in a child worker process (training, prediction). */
   readonly worker: boolean;
-  /** What a node of this kind holds while it runs, from its params. */
+  /** Returns the resources a node of this kind reserves while it runs, computed from its params. */
   resources(params: P): Resources;
   /** Does the work; returns the summary recorded in the manifest (`metrics` go to the index). */
   run(ctx: StageContext<P>): Promise<Record<string, unknown>>;

@@ -49,14 +49,15 @@ export interface OptionSpec {
   readonly description: string;
 }
 
-/** How a verb is called: its name, positional arguments and extra options. */
+/** A verb's command-line shape: its name, positional arguments and extra options. */
 export interface VerbSpec {
   readonly name: string;
   readonly summary: string;
   /** Positional arguments as shown in help, e.g. `FILE` or `[KEY]`. */
   readonly arguments: string;
-  /** Least and most positional arguments; default 0 and unbounded. */
+  /** Minimum number of positional arguments; default 0. */
   readonly minPositionals?: number;
+  /** Maximum number of positional arguments; default unbounded. */
   readonly maxPositionals?: number;
   /** Paragraph printed under the usage line. */
   readonly description?: string;
@@ -162,12 +163,16 @@ export function parseCommandLine(verb: VerbSpec, argv: readonly string[]): Parse
 
   const options: Record<string, OptionValue> = {};
   for (const [name, spec] of Object.entries(verb.options ?? {})) {
-    options[name] = values.get(name) ?? (spec.multiple === true ? [] : spec.type === "boolean" ? false : undefined);
+    const given = values.get(name);
+    if (given !== undefined) options[name] = given;
+    else if (spec.multiple === true) options[name] = [];
+    else if (spec.type === "boolean") options[name] = false;
+    else options[name] = undefined;
   }
   return { global, options, positionals };
 }
 
-/** The `--help` text of a verb: usage line, description, its own options, then the global ones. */
+/** Builds a verb's `--help` text: usage line, description, its own options, then the global ones. */
 export function usageText(verb: VerbSpec): string {
   const line = (name: string, spec: OptionSpec): string => {
     const left = `  --${name}${spec.type === "string" ? ` ${spec.value ?? "VALUE"}` : ""}`;

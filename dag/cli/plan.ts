@@ -26,7 +26,7 @@ const verb: VerbSpec = {
   },
 };
 
-/** The `plan` verb for `app`; writes the plan to stdout, problems to stderr (exit 2). */
+/** Makes the `plan` verb for `app`, which prints the plan to stdout and experiment problems to stderr (exit 2). */
 export function makePlanCommand<C>(
   app: Application<C>,
   io: { readonly out: (text: string) => void; readonly err: (text: string) => void } = {

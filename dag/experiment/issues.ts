@@ -50,7 +50,10 @@ export interface DecodeOptions {
 export function formatPath(path: ValuePath): string {
   if (path.length === 0) return "(root)";
   let text = "";
-  for (const part of path) text += typeof part === "number" ? `[${part}]` : text === "" ? part : `.${part}`;
+  for (const part of path) {
+    if (typeof part === "number") text += `[${part}]`;
+    else text += text === "" ? part : `.${part}`;
+  }
   return text;
 }
 

@@ -21,10 +21,10 @@ export interface LoadOptions {
 }
 
 /**
- * Loads and validates `file` against `schema`. Throws an `ExperimentError` whose lines each name
- * `file:line:col` (or the `--set` argument), the key, what was expected and what was found; an
- * unknown key gets a did-you-mean suggestion. The base config is validated first; when it is
- * valid, every point is validated and its problems name the point.
+ * Loads `file` and validates it against `schema`. Throws an `ExperimentError` with one line per
+ * problem, naming `file:line:col` (or the `--set` argument), the key, what was expected and what
+ * was found, and a did-you-mean suggestion for an unknown key. The base config is validated
+ * first. Only when it is valid are the points validated, so a base problem is reported once.
  */
 export async function loadExperiment<C>(file: string, schema: AnyDecoder<C>, options: LoadOptions = {}): Promise<LoadedExperiment<C>> {
   const path = resolve(file);
@@ -41,7 +41,8 @@ export async function loadExperiment<C>(file: string, schema: AnyDecoder<C>, opt
   const points: ExperimentPoint<C>[] = [];
   const problems: string[] = [];
   for (const spec of expanded.points) {
-    const context = spec.assignments.length === 0 ? undefined : spec.name === spec.variant ? `variant ${spec.name}` : `point ${spec.name}`;
+    let context: string | undefined;
+    if (spec.assignments.length > 0) context = spec.name === spec.variant ? `variant ${spec.name}` : `point ${spec.name}`;
     let pointTree = body;
     const overrides: Record<string, unknown> = {};
     try {
@@ -76,7 +77,7 @@ function validate<C>(tree: Sourced, schema: AnyDecoder<C>, context: string | und
 
 /**
  * Reads `file` and, when it has `extends: other.yaml` (relative to `file`), lays it over the
- * file it extends, recursively. `chain` holds the files already on the way, to report cycles.
+ * file it extends, recursively. `chain` lists the files already on the way, to report cycles.
  */
 async function readWithExtends(file: string, chain: readonly string[]): Promise<Sourced> {
   const tree = await readYamlFile(file, chain.length === 0 ? undefined : `extended by ${displayPath(chain[chain.length - 1]!)}`);

@@ -10,7 +10,7 @@ export interface Assignment {
   /** Config path, dotted keys already split: `train.fga.lambda` is `["train", "fga", "lambda"]`. */
   readonly path: readonly string[];
   readonly value: unknown;
-  /** Where the assignment was written (the variant entry or the matrix value). */
+  /** The location of the variant entry or matrix value that made this assignment. */
   readonly origin: Origin;
 }
 
@@ -24,10 +24,10 @@ export interface PointSpec {
 }
 
 /**
- * Points of an experiment. `variants` is the subtree under `variants:` (a map from variant name to
- * a map of dotted or nested keys); `matrix` the subtree under `matrix:` (a map from dotted key to
- * a non-empty list of values). Either may be absent (value undefined). With neither there is one
- * point, `default`. Returns problems as `location: message` lines when either is malformed.
+ * Expands an experiment into its points. `variants` is the subtree under `variants:`, a map from
+ * variant name to a map of dotted or nested keys. `matrix` is the subtree under `matrix:`, a map
+ * from dotted key to a non-empty list of values. Either may be absent (value undefined), and with
+ * neither there is one point, `default`. Malformed sections give `location: message` problems.
  */
 export function expandPoints(variants: Sourced, matrix: Sourced): { points: PointSpec[]; problems: string[] } {
   const problems: string[] = [];
@@ -97,7 +97,7 @@ export function expandPoints(variants: Sourced, matrix: Sourced): { points: Poin
   return { points, problems };
 }
 
-/** A matrix value as it appears in a point name: strings bare, everything else as JSON. */
+/** Formats a matrix value for a point name: strings bare, everything else as JSON. */
 export function formatValue(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
@@ -120,7 +120,7 @@ function collect(tree: Sourced, at: readonly (string | number)[], prefix: readon
   }
 }
 
-/** The path inside the `matrix` tree where the list for a dotted config path was written. */
+/** Finds the path inside the `matrix` tree where the list for a dotted config path was written. */
 function matrixSourcePath(matrix: Sourced, configPath: readonly string[]): string[] {
   // A matrix key may be written dotted ("a.b": [...]) or nested (a: { b: [...] }); find which.
   const found: string[] = [];

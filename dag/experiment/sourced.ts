@@ -4,24 +4,24 @@
  */
 import type { ValuePath } from "./issues.js";
 
-/** Where a key or value was written, ready to print: `exp.yaml:3:5` or `--set train.lr=x`. */
+/** The printable location of a key and its value: `exp.yaml:3:5` or `--set train.lr=x`. */
 export interface Origin {
-  /** Where the key itself was written (for unknown-key errors). */
+  /** Location of the key itself (for unknown-key errors). */
   readonly key: string;
-  /** Where the value starts (for type errors). */
+  /** Location where the value starts (for type errors). */
   readonly value: string;
 }
 
 /** A plain JSON-like value with the origin of every key and list entry in it. */
 export interface Sourced {
   readonly value: unknown;
-  /** By `pathId(path)`; the root path (empty) holds the origin of the whole document. */
+  /** By `pathId(path)`; the root path (empty) maps to the origin of the whole document. */
   readonly origins: ReadonlyMap<string, Origin>;
 }
 
 const separator = "\u0001";
 
-/** A map key for a value path. */
+/** Returns the map key of a value path in `Sourced.origins`. */
 export function pathId(path: ValuePath): string {
   return path.map(String).join(separator);
 }
@@ -34,7 +34,7 @@ export function isPlainMap(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** The origin of `path`, or of its nearest ancestor that has one. */
+/** Returns the origin of `path`, or of its nearest ancestor that has one. */
 export function locate(tree: Sourced, path: ValuePath, which: "key" | "value"): string {
   for (let length = path.length; length >= 0; length--) {
     const origin = tree.origins.get(pathId(path.slice(0, length)));
@@ -43,7 +43,7 @@ export function locate(tree: Sourced, path: ValuePath, which: "key" | "value"): 
   return "(unknown location)";
 }
 
-/** The value at `path`, or undefined. */
+/** Returns the value at `path`, or undefined. */
 export function valueAt(value: unknown, path: ValuePath): unknown {
   let current = value;
   for (const part of path) {
@@ -54,18 +54,20 @@ export function valueAt(value: unknown, path: ValuePath): unknown {
   return current;
 }
 
-/** The subtree at `path` with its origins, re-rooted so that `path` becomes the root. */
+/** Returns the subtree at `path` with its origins, re-rooted so that `path` becomes the root. */
 export function subtree(tree: Sourced, path: ValuePath): Sourced {
   const prefix = pathId(path);
   const origins = new Map<string, Origin>();
   for (const [id, origin] of tree.origins) {
     if (!isUnder(id, prefix)) continue;
-    origins.set(prefix === "" ? id : id === prefix ? "" : id.slice(prefix.length + 1), origin);
+    let relativeId = id;
+    if (prefix !== "") relativeId = id === prefix ? "" : id.slice(prefix.length + 1);
+    origins.set(relativeId, origin);
   }
   return { value: valueAt(tree.value, path), origins };
 }
 
-/** The tree without the given top-level keys. */
+/** Returns the tree without the given top-level keys. */
 export function withoutKeys(tree: Sourced, keys: readonly string[]): Sourced {
   const value = isPlainMap(tree.value) ? { ...tree.value } : tree.value;
   const origins = new Map(tree.origins);
@@ -83,8 +85,8 @@ function clone(value: unknown): unknown {
 }
 
 /**
- * `top` laid over `base`: maps merge key by key, at any depth; anything else in `top` (a list,
- * a scalar, null) replaces what `base` had there, with its origins.
+ * Lays `top` over `base`. Maps merge key by key at any depth, and anything else in `top` (a list,
+ * a scalar, null) replaces what `base` had there, together with its origins.
  */
 export function overlay(base: Sourced, top: Sourced): Sourced {
   if (!isPlainMap(base.value) || !isPlainMap(top.value)) return { value: clone(top.value), origins: new Map(top.origins) };
@@ -115,7 +117,7 @@ function mergeMap(into: Record<string, unknown>, path: (string | number)[], top:
 
 /**
  * Sets `path` to `value`, creating maps on the way, and records `origin` for it and everything
- * inside it. Throws when a step of the path holds something that is not a map.
+ * inside it. Throws when a step of the path contains something that is not a map.
  */
 export function setPath(tree: Sourced, path: readonly string[], value: unknown, origin: Origin): Sourced {
   const root = isPlainMap(tree.value) ? (clone(tree.value) as Record<string, unknown>) : {};
@@ -128,7 +130,7 @@ export function setPath(tree: Sourced, path: readonly string[], value: unknown, 
       current[part] = {};
       origins.set(pathId(path.slice(0, i + 1)), origin);
     } else if (!isPlainMap(next)) {
-      throw new Error(`${path.slice(0, i + 1).join(".")} holds ${JSON.stringify(next)}, not a map, so it has no key "${path[i + 1]}"`);
+      throw new Error(`${path.slice(0, i + 1).join(".")} is ${JSON.stringify(next)}, not a map, so it has no key "${path[i + 1]}"`);
     }
     current = current[part] as Record<string, unknown>;
   }

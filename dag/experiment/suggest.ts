@@ -6,7 +6,9 @@
 export function editDistance(a: string, b: string): number {
   const rows = a.length + 1;
   const cols = b.length + 1;
-  const d: number[][] = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: rows }, () => new Array<number>(cols).fill(0));
+  for (let i = 0; i < rows; i++) d[i]![0] = i;
+  for (let j = 0; j < cols; j++) d[0]![j] = j;
   for (let i = 1; i < rows; i++) {
     for (let j = 1; j < cols; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
@@ -19,8 +21,9 @@ export function editDistance(a: string, b: string): number {
 }
 
 /**
- * The candidate closest to `word`, or undefined when none is close enough to be a likely typo
- * (distance at most a third of the longer word, and at least 1 allowed; case is ignored).
+ * Returns the candidate closest to `word`, ignoring case, or undefined when none is close enough
+ * to be a likely typo. Close enough means an edit distance of at most a third of the longer word
+ * (at least 1).
  */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;

@@ -16,7 +16,7 @@ export class ExperimentError extends Error {
   }
 }
 
-/** A path as printed in messages: relative to the working directory when inside it. */
+/** Formats a path for messages: relative to the working directory when inside it. */
 export function displayPath(file: string): string {
   const rel = relative(process.cwd(), file);
   return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) ? rel : file;

@@ -10,7 +10,7 @@ import { digestFile } from "../../dag/key.js";
 import type { StageKind } from "../../dag/stage.js";
 import { defineStage } from "../../dag/stage.js";
 
-/** A toy stage that does nothing; only its declaration matters to the graph. */
+/** Declares a toy stage whose run does nothing; only its declaration matters to the graph. */
 function toyStage<P>(name: string, params: StageKind<P>["params"], inputs: string[]): StageKind<P> {
   return defineStage<P>({
     name,
@@ -108,7 +108,7 @@ describe("GraphBuilder keys", () => {
 });
 
 describe("GraphBuilder dedup", () => {
-  it("merges two declarations with equal params and inputs into one node with both labels", async () => {
+  it("merges equal declarations into one node", async () => {
     const builder = new GraphBuilder(stages);
     const ingest = builder.node("ingest", {}, { dataset: builder.file(caseA) });
     const first = builder.node("prep", {}, { case: ingest }, { label: "prep[baseline]", tags: { variant: "baseline" } });
@@ -125,7 +125,8 @@ describe("GraphBuilder dedup", () => {
     expect(graph.nodes.size).toBe(4);
   });
 
-  it("shares upstream nodes across sweep points: 3 lrs over 2 cases give 2+2+3+1 nodes", async () => {
+  it("shares upstream nodes across a sweep", async () => {
+    // 3 learning rates over 2 cases: 2 ingest, 2 prep, 3 train and 1 report node.
     const { graph } = await toyGraph({ lrs: [0.1, 0.01, 0.001] });
     const count = (kind: string) => [...graph.nodes.values()].filter((n) => n.kind === kind).length;
     expect([count("ingest"), count("prep"), count("train"), count("report")]).toEqual([2, 2, 3, 1]);

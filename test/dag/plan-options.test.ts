@@ -78,7 +78,7 @@ describe("usageText", () => {
 });
 
 describe("runVerb", () => {
-  it("returns 2 and prints the message for a usage error, without calling the body", async () => {
+  it("returns 2 on a usage error", async () => {
     let err = "";
     let called = false;
     const code = await runVerb(verb, ["--nope"], async () => ((called = true), 0), { out: () => {}, err: (t) => void (err += t) });

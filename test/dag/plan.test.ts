@@ -105,7 +105,7 @@ describe("plan on an empty store", () => {
 });
 
 describe("plan against cached nodes", () => {
-  // The store holds every node of `single` (lr 0.1, cases a and b), as if it had run.
+  // The store contains every node of `single` (lr 0.1, cases a and b), as if it had run.
   const storeDir = freshStore();
   beforeAll(async () => {
     for (const entry of await planEntries(storeDir, [single])) await commit(storeDir, entry);
@@ -133,7 +133,7 @@ describe("plan against cached nodes", () => {
     expect(entries.map((e) => e.reason)).toEqual(["forced by --force prep", "forced by --force prep", null]);
   });
 
-  it("prints a table with short keys, labels, status and the params that differ among siblings", async () => {
+  it("prints the table with sibling differences", async () => {
     const variants = experimentFile("variants.yaml", [
       "cases: [a.bin]",
       "train:",
