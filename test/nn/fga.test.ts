@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { applyFga, fgaMse, goldenAttention, makeFgaHead, type FgaHead } from "../../src/nn/fga.js";
+import { applyFga, fgaMse, goldenAttention, makeFgaHead, type FgaForward, type FgaHead } from "../../src/nn/fga.js";
 import { WeightRegistry, type WeightSource } from "../../src/nn/layers.js";
 import { createNetwork } from "../../src/nn/network.js";
 import { initBackend } from "../../src/tensor/backend.js";
@@ -62,7 +62,16 @@ function volume(values: number[][][][]): tf.Tensor5D {
   return tf.tensor5d(values.flat(3), [1, d, h, w, c]);
 }
 
-describe("applyFga against the numpy fixture", () => {
+// Both backends: wasm runs fancl's composed 3-D convolution, cpu the plain TF.js one.
+describe.each(["cpu", "wasm"] as const)("applyFga against the numpy fixture on %s", (backend) => {
+  beforeAll(async () => {
+    await initBackend(backend, () => {});
+  });
+
+  afterAll(async () => {
+    await initBackend("cpu", () => {});
+  });
+
   const { shape, inputs, weights } = fixture;
   const arrays = Object.fromEntries(
     Object.entries(weights).flatMap(([name, w]) => [
@@ -70,16 +79,18 @@ describe("applyFga against the numpy fixture", () => {
       [`fga.${name}.bias`, w.bias],
     ]),
   );
-  const image = volume(inputs.image);
-  const feature = volume(inputs.feature);
-  const logits = volume(inputs.logits);
-  const labels = tf.tensor4d(inputs.labels.flat(2), [1, shape.D, shape.H, shape.W], "int32");
 
   for (const expected of fixture.cases) {
     describe(`patch size ${expected.patchSize}`, () => {
-      const head = headFrom(arrays, shape.modalities, shape.featureChannels, shape.classes, expected.patchSize);
-      const result = applyFga(head, image, feature, logits);
-      const golden = goldenAttention(result.imagePatches, labels, shape.classes, expected.patchSize, false);
+      let result!: FgaForward;
+      let golden!: tf.Tensor4D;
+
+      beforeAll(() => {
+        const labels = tf.tensor4d(inputs.labels.flat(2), [1, shape.D, shape.H, shape.W], "int32");
+        const head = headFrom(arrays, shape.modalities, shape.featureChannels, shape.classes, expected.patchSize);
+        result = applyFga(head, volume(inputs.image), volume(inputs.feature), volume(inputs.logits));
+        golden = goldenAttention(result.imagePatches, labels, shape.classes, expected.patchSize, false);
+      });
 
       it("matches A", () => {
         expect(relativeError(result.attention, expected.A.flat(2))).toBeLessThan(1e-4);
@@ -139,20 +150,26 @@ describe("applyFga on a hand-computed 4×4×4 example", () => {
     return headFrom(arrays, 1, 2, 2, 2);
   };
   const voxels = Array.from({ length: size ** 3 }, (_, v) => [Math.floor(v / 16), Math.floor(v / 4) % 4, v % 4] as const);
-  const image = tf.tensor5d(
+  const image = (): tf.Tensor5D =>
+    tf.tensor5d(
     voxels.map(([d, h, w]) => 1 + 16 * d + 4 * h + w),
     [1, size, size, size, 1],
   );
-  const feature = tf.tensor5d(
+  const feature = (): tf.Tensor5D =>
+    tf.tensor5d(
     voxels.flatMap(([d, h, w]) => [1, d === 1 && h === 2 && w === 3 ? 1 : 0]),
     [1, size, size, size, 2],
   );
-  const logits = tf.zeros([1, size, size, size, 2]) as tf.Tensor5D;
+  const logits = (): tf.Tensor5D => tf.zeros([1, size, size, size, 2]);
   const patches = Array.from({ length: 8 }, (_, i) => [Math.floor(i / 4), Math.floor(i / 2) % 2, i % 2] as const);
   const mean = ([gd, gh, gw]: readonly [number, number, number]) => 11.5 + 32 * gd + 8 * gh + 2 * gw;
   const single = ([gd, gh, gw]: readonly [number, number, number]) => (18 + 32 * gd + 8 * gh + 2 * gw) / 8;
 
-  const result = applyFga(identityHead(), image, feature, logits);
+  let result!: FgaForward;
+
+  beforeAll(() => {
+    result = applyFga(identityHead(), image(), feature(), logits());
+  });
 
   it("gives A_0 rows of patch means", () => {
     const expected = patches.flatMap((patch) => new Array(8).fill(mean(patch)));
@@ -183,7 +200,7 @@ describe("applyFga on a hand-computed 4×4×4 example", () => {
       labelValues.flatMap((label) => [label === 0 ? 1 : 0, label === 1 ? 1 : 0]),
       [1, size, size, size, 2],
     );
-    const pass = applyFga(identityHead(), image, oneHotFeature, logits);
+    const pass = applyFga(identityHead(), image(), oneHotFeature, logits());
 
     const loss = fgaMse(pass.attention, goldenAttention(pass.imagePatches, labels, 2, 2, false)).dataSync()[0];
 

@@ -192,4 +192,34 @@ describe("deepSupervisionLoss", () => {
     const expected = (2 / 3) * value(diceCeLoss(full, fullLabels)) + (1 / 3) * value(diceCeLoss(half, halfLabels));
     expect(loss).toBeCloseTo(expected, 5);
   });
+
+  it("ignores masked voxels at every resolution", () => {
+    // Voxels with d ≥ 2 are ignored. Nearest-exact halving reads voxels 1 and 3, so at half
+    // resolution d = 1 is ignored too; changing logits there must not change the loss.
+    const labelValues = Array.from({ length: 64 }, (_, i) => (i * 5) % 3);
+    const fullLabels = tf.tensor4d(labelValues, [1, 4, 4, 4], "int32");
+    const ignore = tf.tensor4d(
+      Array.from({ length: 64 }, (_, i) => (Math.floor(i / 16) >= 2 ? 1 : 0)),
+      [1, 4, 4, 4],
+    );
+    const full = tf.randomNormal([1, 4, 4, 4, 3], 0, 1, "float32", 5) as tf.Tensor5D;
+    const half = tf.randomNormal([1, 2, 2, 2, 3], 0, 1, "float32", 6) as tf.Tensor5D;
+    const lowest = tf.zeros([1, 1, 1, 1, 3]) as tf.Tensor5D;
+    const keepFirstHalf = (t: tf.Tensor5D, noise: number): tf.Tensor5D => {
+      const [, d] = t.shape;
+      const kept = tf.slice(t, [0, 0, 0, 0, 0], [-1, d / 2, -1, -1, -1]);
+      const changed = tf.fill([1, d / 2, t.shape[2], t.shape[3], 3], noise);
+      return tf.concat([kept, changed], 1) as tf.Tensor5D;
+    };
+    const resultWith = (noise: number): ForwardResult => {
+      const logits = keepFirstHalf(full, noise);
+      return { logits, baseLogits: logits, deepSupervision: [keepFirstHalf(half, noise), lowest], features: logits, fga: null };
+    };
+
+    const before = value(deepSupervisionLoss(resultWith(0.5), fullLabels, { ignore }));
+    const after = value(deepSupervisionLoss(resultWith(-9), fullLabels, { ignore }));
+
+    expect(after).toBeCloseTo(before, 6);
+    expect(Number.isFinite(before)).toBe(true);
+  });
 });

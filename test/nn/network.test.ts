@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 
 import { deepSupervisionLoss, diceCeLoss } from "../../src/nn/losses.js";
-import { buildNetwork, createNetwork, loadNetwork, saveNetwork, type NetworkConfig } from "../../src/nn/network.js";
+import {
+  buildNetwork,
+  createNetwork,
+  loadNetwork,
+  saveNetwork,
+  type ForwardResult,
+  type NetworkConfig,
+} from "../../src/nn/network.js";
 import { initBackend } from "../../src/tensor/backend.js";
 
 const noFga = { enabled: false, patchSize: 8, lambda: 0, goldenGradient: false } as const;
@@ -65,7 +72,7 @@ describe("createNetwork", () => {
     const net = createNetwork(config({ baseFeatures: 32, maxFeatures: 64 }), 7);
     const kernel = net.namedVariables.find(([name]) => name === "encoder.1.1.conv.kernel")![1];
 
-    const values = kernel.dataSync();
+    const values = Array.from(kernel.dataSync());
     const mean = values.reduce((a, b) => a + b, 0) / values.length;
     const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
 
@@ -210,14 +217,29 @@ interface TorchFixture {
   deepSupervisionLoss: number;
 }
 
-describe("U-Net against PyTorch", () => {
-  const fixture: TorchFixture = JSON.parse(readFileSync(path.join(__dirname, "fixtures/unet-torch.json"), "utf8"));
+// Both backends: wasm runs fancl's composed 3-D convolution, cpu the plain TF.js one.
+describe.each(["cpu", "wasm"] as const)("U-Net against PyTorch on %s", (backend) => {
+  const fixture: TorchFixture = JSON.parse(
+    readFileSync(path.resolve(process.cwd(), "test/nn/fixtures/unet-torch.json"), "utf8"),
+  );
   const flat = (values: unknown[]): number[] => values.flat(5) as number[];
-  const net = buildNetwork({ ...fixture.config, fga: noFga }, (name, shape) => tf.tensor(flat(fixture.weights[name] as unknown[]), [...shape]));
   const [n, d, h, w] = [2, 8, 16, 8];
-  const image = tf.tensor5d(flat(fixture.image), [n, d, h, w, fixture.config.inChannels]);
-  const labels = tf.tensor4d(flat(fixture.labels), [n, d, h, w], "int32");
-  const result = net.forward(image, false);
+  let labels!: tf.Tensor4D;
+  let result!: ForwardResult;
+
+  beforeAll(async () => {
+    await initBackend(backend, () => {});
+    const net = buildNetwork({ ...fixture.config, fga: noFga }, (name, shape) =>
+      tf.tensor(flat(fixture.weights[name] as unknown[]), [...shape]),
+    );
+    const image = tf.tensor5d(flat(fixture.image), [n, d, h, w, fixture.config.inChannels]);
+    labels = tf.tensor4d(flat(fixture.labels), [n, d, h, w], "int32");
+    result = net.forward(image, false);
+  });
+
+  afterAll(async () => {
+    await initBackend("cpu", () => {});
+  });
 
   /** max |actual − expected| / max |expected| over the tensor. */
   const relativeError = (actual: tf.Tensor, expected: number[]): number => {
