@@ -129,7 +129,7 @@ export async function caseFiles(folder: string, id = path.basename(folder)): Pro
 }
 
 /**
- * Reads and validates a case: its images (read in parallel) and, when present, its
+ * Reads and validates a case: its images (one after the other, to bound memory) and, when present, its
  * segmentation. Checks that all share the first image's grid (same shape; affines within
  * `defaultGridTolerance`), that images are finite, and that labels are 2023 labels after
  * mapping legacy 4 → 3 (recorded in `notices`). With `requireSeg`, a case without a
@@ -140,10 +140,10 @@ export async function loadCase(files: CaseFiles, options: { readonly requireSeg:
     throw new MissingSegmentationError(files.id, files.folder);
   }
 
-  const [images, seg] = await Promise.all([
-    Promise.all(files.images.map((file) => readVolume(file))),
-    files.seg === undefined ? Promise.resolve(undefined) : readLabelVolume(files.seg),
-  ]);
+  // One file at a time: only one decompressed file is alive besides the decoded volumes.
+  const images: Volume[] = [];
+  for (const file of files.images) images.push(await readVolume(file));
+  const seg = files.seg === undefined ? undefined : await readLabelVolume(files.seg);
 
   const reference = images[0]!;
   for (const volume of [...images.slice(1), ...(seg === undefined ? [] : [seg])]) {
@@ -178,7 +178,9 @@ function matchLayout(names: readonly string[], layout: DatasetLayout): Map<strin
   return byRole;
 }
 
+/** Float files may hold NaN or ±Infinity; integer files cannot (the reader guarantees it). */
 function checkFinite(volume: Volume, caseId: string): void {
+  if (volume.datatype !== "float32" && volume.datatype !== "float64") return;
   const data = volume.data;
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;

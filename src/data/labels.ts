@@ -27,8 +27,9 @@ export interface NormalisedLabels {
  * InvalidLabelError naming the value and how many voxels hold it. `caseId` is for messages.
  */
 export function normaliseLabels(volume: LabelVolume, caseId: string): NormalisedLabels {
-  const counts = new Float64Array(256);
-  for (const v of volume.data) counts[v]! += 1;
+  const counts = new Uint32Array(256);
+  const data = volume.data;
+  for (let i = 0; i < data.length; i++) counts[data[i]!]! += 1;
 
   const hasLegacy = counts[legacyEnhancingLabel]! > 0;
   if (hasLegacy && counts[maxLabel]! > 0) {
@@ -43,12 +44,12 @@ export function normaliseLabels(volume: LabelVolume, caseId: string): Normalised
     return { labels: volume, notices: [], legacy: false };
   }
 
-  const data = volume.data.slice();
-  for (let i = 0; i < data.length; i++) {
-    if (data[i] === legacyEnhancingLabel) data[i] = maxLabel;
+  const mapped = data.slice();
+  for (let i = 0; i < mapped.length; i++) {
+    if (mapped[i] === legacyEnhancingLabel) mapped[i] = maxLabel;
   }
   const notice =
     `case ${caseId}: ${volume.path} uses the legacy label 4 for enhancing tumour ` +
     `(${counts[legacyEnhancingLabel]} voxels); mapped to 3`;
-  return { labels: { ...volume, data }, notices: [notice], legacy: true };
+  return { labels: { ...volume, data: mapped }, notices: [notice], legacy: true };
 }

@@ -3,8 +3,9 @@
  * file's datatype, scaled floats, or uint8 labels. Little-endian data on an aligned offset is
  * viewed in place; misaligned data is copied once; big-endian data is byte-swapped in bulk.
  */
-import { NiftiLabelValueError, NiftiTruncatedError } from "./errors.js";
+import { NiftiFormatError, NiftiLabelValueError, NiftiTruncatedError } from "./errors.js";
 import { hasScaling, type NiftiHeader } from "./header.js";
+import type { NiftiDatatype } from "./types.js";
 
 export type RawVoxels =
   | Uint8Array
@@ -67,14 +68,30 @@ export function rawVoxels(bytes: Uint8Array, header: NiftiHeader, file: string):
   }
 }
 
+/** Largest magnitude of each integer datatype. */
+const integerMagnitude: Partial<Record<NiftiDatatype, number>> = {
+  uint8: 255,
+  int8: 128,
+  int16: 32768,
+  uint16: 65535,
+  int32: 2 ** 31,
+  uint32: 2 ** 32 - 1,
+};
+
+/** Largest finite float32. */
+const float32Max = 3.4028234663852886e38;
+
 /**
  * `raw · scl_slope + scl_inter` (when the slope is non-zero) into a new array of the given
  * kind; each value is computed in double precision and rounded once to the output type.
+ * Integer data always gives finite values: a slope that would push them past the float32 range
+ * is a NiftiFormatError, so only float files can hold NaN or infinities.
  */
 export function scaledVoxels<T extends Float32Array | Float64Array>(
   raw: RawVoxels,
   header: NiftiHeader,
   output: new (length: number) => T,
+  file: string,
 ): T {
   const out = new output(raw.length);
   if (!hasScaling(header)) {
@@ -83,6 +100,10 @@ export function scaledVoxels<T extends Float32Array | Float64Array>(
   }
   const slope = header.sclSlope;
   const inter = Number.isFinite(header.sclInter) ? header.sclInter : 0;
+  const magnitude = integerMagnitude[header.datatype];
+  if (magnitude !== undefined && magnitude * Math.abs(slope) + Math.abs(inter) >= float32Max) {
+    throw new NiftiFormatError(file, `scl_slope ${slope} scales its ${header.datatype} values beyond the float32 range`);
+  }
   for (let i = 0; i < raw.length; i++) {
     out[i] = raw[i]! * slope + inter;
   }
@@ -105,10 +126,12 @@ export function labelVoxels(raw: RawVoxels, header: NiftiHeader, file: string): 
   const inter = scaled && Number.isFinite(header.sclInter) ? header.sclInter : 0;
   for (let i = 0; i < raw.length; i++) {
     const value = scaled ? Math.fround(raw[i]! * slope + inter) : raw[i]!;
-    if (!(value >= 0 && value <= 255 && Number.isInteger(value))) {
+    // `value & 255` equals value only for the integers 0..255 (not for NaN, fractions or -1).
+    const label = value & 255;
+    if (label !== value) {
       throw new NiftiLabelValueError(file, value, i);
     }
-    out[i] = value;
+    out[i] = label;
   }
   return out;
 }

@@ -2,8 +2,8 @@
  * Reading NIfTI files (.nii and .nii.gz) into images, 3-D volumes and label maps.
  *
  * Voxel order is the file's (x fastest), read as row-major [nz, ny, nx] for 3-D volumes. gzip
- * is inflated on libuv's thread pool, so several files read with Promise.all decompress in
- * parallel.
+ * is inflated on libuv's thread pool (the event loop stays free) into one buffer sized from the
+ * gzip trailer.
  */
 import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
@@ -16,8 +16,19 @@ import type { LabelVolume, NiftiImage, Volume } from "./types.js";
 
 const gunzipAsync = promisify(gunzip);
 
-/** Inflate in 4 MiB steps: fewer thread-pool round trips than the 16 KiB default. */
-const inflateChunkBytes = 4 << 20;
+/** Smallest and largest inflate output chunk (zlib's default is 16 KiB). */
+const minChunkBytes = 64 << 10;
+const maxChunkBytes = 1 << 30;
+
+/**
+ * Output chunk size for gunzipping `stored`: the gzip trailer's ISIZE (uncompressed size mod
+ * 2^32) plus some slack, so a single-member file inflates into one buffer with no final
+ * concatenation copy. A wrong ISIZE (several members, > 4 GiB) only costs extra chunks.
+ */
+function inflateChunkBytes(stored: Buffer): number {
+  const isize = stored.length >= 18 ? stored.readUInt32LE(stored.length - 4) : 0;
+  return Math.min(Math.max(isize + 1024, minChunkBytes), maxChunkBytes);
+}
 
 /**
  * Reads any NIfTI image: header facts and the scaled voxel values of every axis. `data` is a
@@ -26,7 +37,7 @@ const inflateChunkBytes = 4 << 20;
 export async function readNifti(path: string): Promise<NiftiImage> {
   const { bytes, header } = await readHeaderAndBytes(path);
   const raw = rawVoxels(bytes, header, path);
-  const data = header.datatype === "float64" ? scaledVoxels(raw, header, Float64Array) : scaledVoxels(raw, header, Float32Array);
+  const data = header.datatype === "float64" ? scaledVoxels(raw, header, Float64Array, path) : scaledVoxels(raw, header, Float32Array, path);
   return {
     path,
     niftiVersion: header.niftiVersion,
@@ -52,7 +63,7 @@ export async function readVolume(path: string): Promise<Volume> {
   const { bytes, header } = await readHeaderAndBytes(path);
   checkThreeDimensional(header, path);
   const raw = rawVoxels(bytes, header, path);
-  return { path, geometry: header.geometry, data: scaledVoxels(raw, header, Float32Array), datatype: header.datatype };
+  return { path, geometry: header.geometry, data: scaledVoxels(raw, header, Float32Array, path), datatype: header.datatype };
 }
 
 /**
@@ -87,7 +98,7 @@ async function readDecompressed(path: string): Promise<Uint8Array> {
     return stored;
   }
   try {
-    return await gunzipAsync(stored, { chunkSize: inflateChunkBytes });
+    return await gunzipAsync(stored, { chunkSize: inflateChunkBytes(stored) });
   } catch (error) {
     const message = (error as Error).message;
     if ((error as NodeJS.ErrnoException).code === "Z_BUF_ERROR" || /unexpected end/i.test(message)) {
