@@ -14,6 +14,7 @@ import {
   saveNetwork,
   type ForwardResult,
   type NetworkConfig,
+  type SegmentationNetwork,
 } from "../../src/nn/network.js";
 import { initBackend } from "../../src/tensor/backend.js";
 
@@ -215,6 +216,8 @@ interface TorchFixture {
   diceCe: number;
   diceCeBatch: number;
   deepSupervisionLoss: number;
+  /** d(deep supervision loss)/d(weight) for a few weights, in fancl's layout. */
+  gradients: Record<string, unknown[]>;
 }
 
 // Both backends: wasm runs fancl's composed 3-D convolution, cpu the plain TF.js one.
@@ -225,14 +228,16 @@ describe.each(["cpu", "wasm"] as const)("U-Net against PyTorch on %s", (backend)
   const flat = (values: unknown[]): number[] => values.flat(5) as number[];
   const [n, d, h, w] = [2, 8, 16, 8];
   let labels!: tf.Tensor4D;
+  let image!: tf.Tensor5D;
+  let net!: SegmentationNetwork;
   let result!: ForwardResult;
 
   beforeAll(async () => {
     await initBackend(backend, () => {});
-    const net = buildNetwork({ ...fixture.config, fga: noFga }, (name, shape) =>
+    net = buildNetwork({ ...fixture.config, fga: noFga }, (name, shape) =>
       tf.tensor(flat(fixture.weights[name] as unknown[]), [...shape]),
     );
-    const image = tf.tensor5d(flat(fixture.image), [n, d, h, w, fixture.config.inChannels]);
+    image = tf.tensor5d(flat(fixture.image), [n, d, h, w, fixture.config.inChannels]);
     labels = tf.tensor4d(flat(fixture.labels), [n, d, h, w], "int32");
     result = net.forward(image, false);
   });
@@ -266,5 +271,14 @@ describe.each(["cpu", "wasm"] as const)("U-Net against PyTorch on %s", (backend)
 
   it("matches the deep supervision loss with nearest-exact labels", () => {
     expect(deepSupervisionLoss(result, labels).dataSync()[0]).toBeCloseTo(fixture.deepSupervisionLoss, 4);
+  });
+
+  it("matches torch's weight gradients", () => {
+    const { grads } = tf.variableGrads(() => deepSupervisionLoss(net.forward(image, true), labels), [...net.variables]);
+
+    for (const [name, expected] of Object.entries(fixture.gradients)) {
+      const variable = net.namedVariables.find(([weight]) => weight === name)![1];
+      expect(relativeError(grads[variable.name]!, flat(expected)), name).toBeLessThan(1e-3);
+    }
   });
 });
