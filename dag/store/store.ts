@@ -171,9 +171,10 @@ export class Store {
   /**
    * Deletes every committed node that none of the newest `keepRuns` runs (and no run still
    * marked running) references, the older run records, and leftover tmp folders of dead
-   * processes. `keepRuns` undefined keeps every run. Returns the deleted keys and bytes.
+   * processes. `keepRuns` undefined keeps every run. Returns the deleted keys and bytes;
+   * with `dryRun`, what would be deleted, deleting nothing.
    */
-  async gc(keepRuns?: number): Promise<{ deleted: NodeKey[]; bytes: number; runsDropped: number }> {
+  async gc(keepRuns?: number, dryRun = false): Promise<{ deleted: NodeKey[]; bytes: number; runsDropped: number }> {
     const runs = await this.index.runs();
     const kept = runs.filter((run, i) => keepRuns === undefined || i < keepRuns || run.status === "running");
     const dropped = runs.filter((run) => !kept.includes(run));
@@ -184,9 +185,10 @@ export class Store {
     for (const key of await this.cacheKeys()) {
       if (referenced.has(key)) continue;
       bytes += await folderSize(this.nodeDir(key));
-      await rm(this.nodeDir(key), { recursive: true, force: true });
+      if (!dryRun) await rm(this.nodeDir(key), { recursive: true, force: true });
       deleted.push(key);
     }
+    if (dryRun) return { deleted, bytes, runsDropped: dropped.length };
     await this.index.removeNodes(deleted);
     await this.index.deleteRuns(dropped.map((run) => run.id));
     await this.removeDeadTmpDirs();

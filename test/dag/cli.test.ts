@@ -1,0 +1,280 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { Store } from "../../dag/store/store.js";
+
+// The engine verbs run as real processes: test/dag/fixtures/toy-cli.mjs calls the compiled
+// command factories in dist/ with a toy application (leaf, join and report nodes).
+const cli = path.resolve("test/dag/fixtures/toy-cli.mjs");
+
+interface Finished {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+interface ToyEvent {
+  readonly event: "start" | "end" | "fail";
+  readonly name: string;
+  readonly pid: number;
+}
+
+let dir: string;
+let logFile: string;
+
+beforeAll(() => {
+  if (!existsSync(path.resolve("dist/dag/cli/run.js"))) throw new Error("dist/dag/cli/run.js is missing: run `npm run build` before these tests");
+});
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "fancl-cli-"));
+  logFile = path.join(dir, "toy.log");
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function start(args: readonly string[]) {
+  const child = spawn(process.execPath, [cli, ...args], { cwd: dir, env: { ...process.env, FANCL_TOY_LOG: logFile }, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const finished = new Promise<Finished>((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, finished };
+}
+
+function fancl(...args: string[]): Promise<Finished> {
+  return start(args).finished;
+}
+
+async function experiment(name: string, yaml: string): Promise<string> {
+  await writeFile(path.join(dir, name), yaml);
+  return name;
+}
+
+async function toyEvents(): Promise<ToyEvent[]> {
+  const text = await readFile(logFile, "utf8").catch(() => "");
+  return text
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line) as ToyEvent);
+}
+
+async function startsByName(): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const event of await toyEvents()) if (event.event === "start") counts[event.name] = (counts[event.name] ?? 0) + 1;
+  return counts;
+}
+
+async function waitFor(condition: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const storeDir = () => path.join(dir, "runs");
+const cacheKeys = async () => {
+  const store = await Store.open(storeDir());
+  try {
+    return await store.cacheKeys();
+  } finally {
+    await store.close();
+  }
+};
+
+describe("fancl run", () => {
+  it("computes the graph, prints the report, and reuses everything on the second run", async () => {
+    const file = await experiment("exp.yaml", "leaves: 2\n");
+    const first = await fancl("run", file, "--jobs", "2");
+    expect(first.code).toBe(0);
+    expect(first.stdout).toBe("# toy report\n- leaf0\n- leaf1\n");
+    expect(first.stderr).toMatch(/run 1: 3 nodes: 3 computed/);
+
+    const second = await fancl("run", file);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toMatch(/run 2: 3 nodes: 3 cached/);
+    expect(second.stdout).toBe(first.stdout);
+    expect(await startsByName()).toEqual({ leaf0: 1, leaf1: 1, "toy report": 1 });
+  });
+
+  it("prints what would run with --dry-run and runs nothing", async () => {
+    const file = await experiment("exp.yaml", "leaves: 2\n");
+    const dry = await fancl("run", file, "--dry-run");
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/would run {2}[0-9a-f]{12} {2}leaf {2}leaf0/);
+    expect(dry.stdout).toContain("3 of 3 nodes would run; 0 are cached");
+    expect(await toyEvents()).toEqual([]);
+  });
+
+  it("reports an invalid experiment with its file and exit code 2", async () => {
+    const file = await experiment("bad.yaml", "leaves: many\n");
+    const result = await fancl("run", file);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("bad.yaml");
+  });
+});
+
+describe("fancl run after a failure", () => {
+  it("exits non-zero, names the node key, shows the stderr tail and skips dependents", async () => {
+    const file = await experiment("exp.yaml", "leaves: 3\ngroup: 2\nfail: [leaf0]\n");
+    const result = await fancl("run", file, "--jobs", "1");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/failed [0-9a-f]{12} {2}leaf {2}leaf0 .*toy node leaf0 failed on purpose/);
+    expect(result.stderr).toMatch(/last 20 line\(s\) of stderr of node [0-9a-f]{64}/);
+    expect(result.stderr).toContain("| toy stderr line 30");
+    expect(result.stderr).toMatch(/skip {3}[0-9a-f]{12} {2}join {2}group0/);
+    expect(result.stdout).toBe("");
+  });
+
+  it("with --keep-going, finishes the independent branches", async () => {
+    const file = await experiment("exp.yaml", "leaves: 3\ngroup: 2\nfail: [leaf0]\n");
+    const result = await fancl("run", file, "--jobs", "1", "--keep-going");
+    expect(result.code).toBe(1);
+    const starts = await startsByName();
+    expect(starts).toMatchObject({ leaf0: 1, leaf1: 1, leaf2: 1, group1: 1 });
+    expect(starts["group0"]).toBeUndefined();
+    // 6 nodes: leaf0 fails; leaf1, leaf2 and group1 (leaf2 alone) are computed; group0 and the report are skipped.
+    expect(result.stderr).toMatch(/6 nodes: 3 computed, 1 failed, 2 skipped/);
+  });
+});
+
+describe("two fancl run processes on one store", () => {
+  it("compute every node once and both finish with the report", async () => {
+    const file = await experiment("exp.yaml", "leaves: 3\nsleepMs: 400\nslow: [leaf0, leaf1, leaf2]\n");
+    const [a, b] = await Promise.all([fancl("run", file, "--jobs", "2"), fancl("run", file, "--jobs", "2")]);
+
+    expect(a.code).toBe(0);
+    expect(b.code).toBe(0);
+    expect(a.stdout).toBe("# toy report\n- leaf0\n- leaf1\n- leaf2\n");
+    expect(b.stdout).toBe(a.stdout);
+    expect(await startsByName()).toEqual({ leaf0: 1, leaf1: 1, leaf2: 1, "toy report": 1 });
+    expect(await readdir(path.join(storeDir(), "locks"))).toEqual([]);
+  });
+});
+
+describe("fancl run interrupted", () => {
+  it("exits 130 on SIGINT, kills the workers and leaves no tmp folder or lock", async () => {
+    const file = await experiment("exp.yaml", "leaves: 2\nsleepMs: 60000\nslow: [leaf0, leaf1]\n");
+    const run = start(["run", file, "--jobs", "2"]);
+    await waitFor(async () => (await toyEvents()).filter((e) => e.event === "start").length === 2, "both leaves to start");
+    const workers = (await toyEvents()).map((e) => e.pid);
+
+    run.child.kill("SIGINT");
+    const result = await run.finished;
+    expect(result.code).toBe(130);
+    for (const pid of workers) expect(() => process.kill(pid, 0)).toThrow();
+    expect(await readdir(path.join(storeDir(), "tmp"))).toEqual([]);
+    expect(await readdir(path.join(storeDir(), "locks"))).toEqual([]);
+    expect(await cacheKeys()).toEqual([]);
+
+    const runs = await fancl("runs");
+    expect(runs.stdout).toMatch(/1 .* interrupted {2}3 {2}.*exp\.yaml/);
+  });
+});
+
+describe("fancl run after a SIGKILL", () => {
+  it("a killed worker leaves no partial entry and the rerun resumes from the committed nodes", async () => {
+    const file = await experiment("exp.yaml", "leaves: 3\nsleepMs: 60000\nslow: [leaf2]\n");
+    const run = start(["run", file, "--jobs", "3"]);
+    await waitFor(async () => (await toyEvents()).some((e) => e.event === "start" && e.name === "leaf2"), "leaf2 to start");
+    await waitFor(async () => (await toyEvents()).filter((e) => e.event === "end").length === 2, "leaf0 and leaf1 to end");
+    await waitFor(async () => (await cacheKeys()).length === 2, "leaf0 and leaf1 to be committed");
+    process.kill((await toyEvents()).find((e) => e.name === "leaf2")!.pid, "SIGKILL");
+
+    const result = await run.finished;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/the worker process was killed by SIGKILL/);
+    expect(await cacheKeys()).toHaveLength(2);
+    expect(await readdir(path.join(storeDir(), "tmp"))).toEqual([]);
+
+    // Rerun without the slow leaf's sleep: only leaf2 and the report are computed.
+    await experiment("exp.yaml", "leaves: 3\n");
+    await rm(logFile);
+    const rerun = await fancl("run", file);
+    expect(rerun.code).toBe(0);
+    expect(await startsByName()).toEqual({ leaf2: 1, "toy report": 1 });
+  });
+
+  it("a killed runner leaves no partial entry, and the rerun breaks its stale lock", async () => {
+    const file = await experiment("exp.yaml", "leaves: 2\nsleepMs: 2000\nslow: [leaf1]\n");
+    const run = start(["run", file, "--jobs", "2"]);
+    await waitFor(async () => (await cacheKeys()).length === 1, "leaf0 to be committed");
+    await waitFor(async () => (await toyEvents()).some((e) => e.event === "start" && e.name === "leaf1"), "leaf1 to start");
+    run.child.kill("SIGKILL");
+    await run.finished;
+    // The orphaned worker would finish on its own; end it as a machine reboot would.
+    process.kill((await toyEvents()).find((e) => e.name === "leaf1")!.pid, "SIGKILL");
+
+    expect(await cacheKeys()).toHaveLength(1);
+    expect(await readdir(path.join(storeDir(), "locks"))).toHaveLength(1);
+
+    await rm(logFile);
+    const rerun = await fancl("run", file);
+    expect(rerun.code).toBe(0);
+    expect(await startsByName()).toEqual({ leaf1: 1, "toy report": 1 });
+    expect(await readdir(path.join(storeDir(), "locks"))).toEqual([]);
+  });
+});
+
+describe("fancl runs, show, gc and index", () => {
+  it("lists runs, shows a manifest by key prefix, and rebuilds the same nodes table", async () => {
+    const file = await experiment("exp.yaml", "leaves: 1\n");
+    expect((await fancl("run", file)).code).toBe(0);
+
+    const runs = await fancl("runs");
+    expect(runs.stdout).toMatch(/^id +start \(UTC\) +took +status +nodes +experiment\n1 .* ok {6}2 {6}.*exp\.yaml\n$/);
+
+    const key = (await cacheKeys())[0]!;
+    const shown = await fancl("show", key.slice(0, 10));
+    expect(shown.code).toBe(0);
+    expect((JSON.parse(shown.stdout) as { key: string }).key).toBe(key);
+    expect((await fancl("show", "zz")).code).toBe(1);
+
+    const store = await Store.open(storeDir());
+    const before = await store.index.nodes();
+    await store.close();
+    for (const name of ["index.db", "index.db-wal", "index.db-shm"]) await rm(path.join(storeDir(), name), { force: true });
+    const rebuilt = await fancl("index", "rebuild");
+    expect(rebuilt.stdout).toContain("index rebuilt from 2 manifest(s)");
+    const reopened = await Store.open(storeDir());
+    expect(await reopened.index.nodes()).toEqual(before);
+    await reopened.close();
+  });
+
+  it("gc --keep-runs 1 deletes the nodes only an older run used", async () => {
+    const file = await experiment("exp.yaml", "leaves: 2\ntext: old\n");
+    expect((await fancl("run", file)).code).toBe(0);
+    const oldKeys = await cacheKeys();
+    await experiment("exp.yaml", "leaves: 2\ntext: new\n");
+    expect((await fancl("run", file)).code).toBe(0);
+    expect(await cacheKeys()).toHaveLength(6);
+
+    const dry = await fancl("gc", "--keep-runs", "1", "--dry-run");
+    expect(dry.stdout).toContain("would delete 3 node(s)");
+    expect(await cacheKeys()).toHaveLength(6);
+
+    const gc = await fancl("gc", "--keep-runs", "1");
+    expect(gc.code).toBe(0);
+    expect(gc.stdout).toContain("deleted 3 node(s)");
+    const left = await cacheKeys();
+    expect(left).toHaveLength(3);
+    expect(left.some((key) => oldKeys.includes(key))).toBe(false);
+  });
+
+  it("prints usage for --help on every verb", async () => {
+    for (const verb of ["run", "runs", "show", "gc", "index"]) {
+      const help = await fancl(verb, "--help");
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(new RegExp(`^usage: fancl ${verb} `));
+      expect(help.stdout).toContain("--store DIR");
+    }
+  });
+});
