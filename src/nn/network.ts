@@ -77,7 +77,8 @@ export interface SegmentationNetwork {
   /**
    * x: [N, D, H, W, inChannels] with D, H, W divisible by 2^(stages−1). `training` is accepted for
    * symmetry: instance norm keeps no running statistics and there is no dropout, so both modes
-   * compute the same function.
+   * compute the same function. Intermediate tensors are not disposed here, so call it inside
+   * tf.tidy or tf.variableGrads.
    */
   forward(x: tf.Tensor5D, training: boolean): ForwardResult;
   /** L_FGA = mean((A_k − A*_k)²) for images x and labels [N,D,H,W]; 0 when FGA is off. */

@@ -207,9 +207,9 @@ describe("deepSupervisionLoss", () => {
     const lowest = tf.zeros([1, 1, 1, 1, 3]) as tf.Tensor5D;
     const keepFirstHalf = (t: tf.Tensor5D, noise: number): tf.Tensor5D => {
       const [, d] = t.shape;
-      const kept = tf.slice(t, [0, 0, 0, 0, 0], [-1, d / 2, -1, -1, -1]);
+      const firstHalf = tf.slice(t, [0, 0, 0, 0, 0], [-1, d / 2, -1, -1, -1]);
       const changed = tf.fill([1, d / 2, t.shape[2], t.shape[3], 3], noise);
-      return tf.concat([kept, changed], 1) as tf.Tensor5D;
+      return tf.concat([firstHalf, changed], 1) as tf.Tensor5D;
     };
     const resultWith = (noise: number): ForwardResult => {
       const logits = keepFirstHalf(full, noise);
