@@ -37,7 +37,8 @@ export function rawVoxels(bytes: Uint8Array, header: NiftiHeader, file: string):
   // A typed-array view needs an offset that is a multiple of the element size.
   let source = bytes.subarray(header.voxOffset, needed);
   if ((source.byteOffset % size) !== 0) {
-    source = source.slice();
+    // A copy into a fresh buffer (Buffer#slice would return a view, still misaligned).
+    source = new Uint8Array(source);
   }
 
   if (header.byteOrder === "big" && size > 1) {

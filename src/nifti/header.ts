@@ -71,7 +71,7 @@ export function parseHeader(bytes: Uint8Array, file: string): NiftiHeader {
   // Extensions sit between the header and vox_offset; the library parses them from that span.
   const storedOffset = version === 1 ? view.getFloat32(108, littleEndian) : Number(view.getBigInt64(168, littleEndian));
   const voxOffset = Math.max(Math.round(storedOffset), headerSize + 4);
-  const span = bytes.slice(0, Math.min(voxOffset, bytes.byteLength));
+  const span = new Uint8Array(bytes.subarray(0, Math.min(voxOffset, bytes.byteLength)));
   const header = version === 1 ? new NIFTI1() : new NIFTI2();
   try {
     header.readHeader(span.buffer);
