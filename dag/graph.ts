@@ -4,7 +4,7 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import type { FileDigest, KeyInput, NodeKey } from "./key.js";
-import { nodeKey } from "./key.js";
+import { canonicalJson, nodeKey } from "./key.js";
 import type { Resources, StageKind } from "./stage.js";
 import { resolveParams } from "./stage.js";
 import { didYouMean } from "./experiment/suggest.js";
@@ -49,6 +49,8 @@ export class GraphError extends Error {
 interface Declaration {
   readonly stage: StageKind;
   readonly params: unknown;
+  /** `params` in canonical JSON, checked at declaration so a NaN fails with the node's label. */
+  readonly canonicalParams: string;
   readonly inputs: Readonly<Record<string, InputRef | readonly InputRef[]>>;
   readonly label: string | undefined;
   readonly tags: Readonly<Record<string, string>>;
@@ -87,8 +89,10 @@ export class GraphBuilder {
     if (stage === undefined) throw new GraphError(`${where}: unknown stage kind "${kind}"${didYouMean(kind, [...this.kinds.keys()])}`);
 
     let params: unknown;
+    let canonicalParams: string;
     try {
       params = resolveParams(stage, rawParams);
+      canonicalParams = canonicalJson(params);
     } catch (error) {
       throw new GraphError(`${where}: ${(error as Error).message}`);
     }
@@ -101,7 +105,7 @@ export class GraphBuilder {
       for (const ref of Array.isArray(value) ? (value as readonly InputRef[]) : [value as InputRef]) this.checkRef(ref, `${where}, input "${name}"`);
     }
 
-    this.declarations.push({ stage, params, inputs: { ...inputs }, label, tags: { ...meta?.tags }, resources: stage.resources(params) });
+    this.declarations.push({ stage, params, canonicalParams, inputs: { ...inputs }, label, tags: { ...meta?.tags }, resources: stage.resources(params) });
     const ref: NodeRef = { _tag: "NodeRef", id: this.declarations.length - 1 };
     this.ownRefs.add(ref);
     return ref;
@@ -113,8 +117,8 @@ export class GraphBuilder {
   }
 
   /**
-   * Digests every file once (concurrently), computes every key in declaration order, and merges
-   * declarations with equal keys into one node.
+   * Digests every file once (at most `digestConcurrency` at a time), computes every key in
+   * declaration order, and merges declarations with equal keys into one node.
    */
   async finalize(digest: (path: string) => Promise<FileDigest>): Promise<Graph> {
     const files = new Set<string>();
@@ -123,12 +127,27 @@ export class GraphBuilder {
         for (const ref of Array.isArray(value) ? (value as readonly InputRef[]) : [value as InputRef]) if (ref._tag === "FileRef") files.add(ref.path);
       }
     }
-    const digests = new Map<string, FileDigest>(await Promise.all([...files].map(async (path) => [path, await digest(path)] as const)));
+    const digests = await digestAll([...files], digest);
 
     const keyOf: NodeKey[] = [];
     const nodes = new Map<NodeKey, GraphNode>();
     const order: NodeKey[] = [];
+    const positionOf = new Map<NodeKey, number>();
+    // Applications declare shared nodes once per point; a declaration whose kind, params and
+    // (deduplicated) inputs were seen before has the same key, found without hashing again.
+    const keyBySignature = new Map<string, NodeKey>();
     for (const declaration of this.declarations) {
+      const signature = declarationSignature(declaration, (ref) =>
+        ref._tag === "NodeRef" ? `n${positionOf.get(keyOf[ref.id]!)}` : `f${digests.get(ref.path)}`,
+      );
+      const known = keyBySignature.get(signature);
+      if (known !== undefined) {
+        keyOf.push(known);
+        const existing = nodes.get(known)!;
+        nodes.set(known, { ...existing, labels: mergeLabels(existing.labels, declaration.label), tags: mergeTags(existing.tags, declaration.tags) });
+        continue;
+      }
+
       const keyInputs: Record<string, KeyInput | readonly KeyInput[]> = {};
       const graphInputs: Record<string, GraphInput | readonly GraphInput[]> = {};
       for (const [name, value] of Object.entries(declaration.inputs)) {
@@ -148,8 +167,10 @@ export class GraphBuilder {
 
       const key = nodeKey({ kind: declaration.stage.name, version: declaration.stage.version, params: declaration.params, inputs: keyInputs });
       keyOf.push(key);
+      keyBySignature.set(signature, key);
       const existing = nodes.get(key);
       if (existing === undefined) {
+        positionOf.set(key, order.length);
         order.push(key);
         nodes.set(key, {
           key,
@@ -179,6 +200,22 @@ export class GraphBuilder {
   }
 }
 
+/** Files digested at once: enough to overlap disk reads, few enough to stay far from the open-file limit. */
+const digestConcurrency = 8;
+
+async function digestAll(files: readonly string[], digest: (path: string) => Promise<FileDigest>): Promise<Map<string, FileDigest>> {
+  const digests = new Map<string, FileDigest>();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < files.length) {
+      const path = files[next++]!;
+      digests.set(path, await digest(path));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(digestConcurrency, files.length) }, worker));
+  return digests;
+}
+
 /** Returns the keys of a node's upstream nodes, each once, in input order. */
 export function upstreamKeys(node: GraphNode): NodeKey[] {
   const keys = new Set<NodeKey>();
@@ -186,6 +223,22 @@ export function upstreamKeys(node: GraphNode): NodeKey[] {
     for (const input of Array.isArray(value) ? (value as readonly GraphInput[]) : [value as GraphInput]) if ("node" in input) keys.add(input.node);
   }
   return [...keys];
+}
+
+/**
+ * Identifies a declaration's key inputs cheaply: kind, version, canonical params and each input as
+ * a short token (`n<position of the upstream node>` or `f<file digest>`). Equal signatures mean
+ * equal keys, because positions map one-to-one to keys.
+ */
+function declarationSignature(declaration: Declaration, token: (ref: InputRef) => string): string {
+  const inputs = Object.keys(declaration.inputs)
+    .sort()
+    .map((name) => {
+      const value = declaration.inputs[name]!;
+      const tokens = Array.isArray(value) ? `[${(value as readonly InputRef[]).map(token).join(",")}]` : token(value as InputRef);
+      return `${JSON.stringify(name)}=${tokens}`;
+    });
+  return `${declaration.stage.name}\u0000${declaration.stage.version}\u0000${declaration.canonicalParams}\u0000${inputs.join(";")}`;
 }
 
 function mergeLabels(labels: readonly string[], label: string | undefined): readonly string[] {

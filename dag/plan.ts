@@ -99,7 +99,11 @@ export function leafParams(params: unknown, prefix = ""): Map<string, string> {
 /** For each node, the params in which the nodes of its kind disagree (a kind with one node: none). */
 function siblingDifferences(nodes: readonly GraphNode[]): Map<NodeKey, Record<string, unknown>> {
   const byKind = new Map<string, GraphNode[]>();
-  for (const node of nodes) byKind.set(node.kind, [...(byKind.get(node.kind) ?? []), node]);
+  for (const node of nodes) {
+    const siblings = byKind.get(node.kind);
+    if (siblings === undefined) byKind.set(node.kind, [node]);
+    else siblings.push(node);
+  }
 
   const out = new Map<NodeKey, Record<string, unknown>>();
   for (const siblings of byKind.values()) {
@@ -118,24 +122,40 @@ function siblingDifferences(nodes: readonly GraphNode[]): Map<NodeKey, Record<st
   return out;
 }
 
+/** A node's params and inputs in canonical text, computed once per node or manifest. */
+interface Comparable {
+  readonly leaves: Map<string, string>;
+  readonly inputs: Map<string, string>;
+}
+
+const comparables = new WeakMap<object, Comparable>();
+
+function comparable(node: GraphNode | CachedNode): Comparable {
+  let found = comparables.get(node);
+  if (found === undefined) {
+    const inputs = new Map(Object.entries(node.inputs).map(([name, value]) => [name, canonicalJson(value)]));
+    found = { leaves: leafParams(node.params), inputs };
+    comparables.set(node, found);
+  }
+  return found;
+}
+
 /** Lists what differs between a node and one cached node of its kind, one phrase per difference. */
 export function differences(node: GraphNode, cached: CachedNode): string[] {
   const out: string[] = [];
   if (node.version !== cached.version) out.push(`version ${cached.version} → ${node.version}`);
 
-  const now = leafParams(node.params);
-  const then = leafParams(cached.params);
-  for (const path of [...new Set([...then.keys(), ...now.keys()])].sort()) {
-    const a = then.get(path);
-    const b = now.get(path);
-    if (a !== b) out.push(`params.${path} ${a ?? "(absent)"} → ${b ?? "(absent)"}`);
+  const now = comparable(node);
+  const then = comparable(cached);
+  for (const path of [...new Set([...then.leaves.keys(), ...now.leaves.keys()])].sort()) {
+    const before = then.leaves.get(path);
+    const after = now.leaves.get(path);
+    if (before !== after) out.push(`params.${path} ${before ?? "(absent)"} → ${after ?? "(absent)"}`);
   }
 
-  for (const name of [...new Set([...Object.keys(cached.inputs), ...Object.keys(node.inputs)])].sort()) {
-    const a = cached.inputs[name];
-    const b = node.inputs[name];
-    if (canonicalJson(a ?? null) === canonicalJson(b ?? null)) continue;
-    out.push(inputDifference(name, a, b));
+  for (const name of [...new Set([...then.inputs.keys(), ...now.inputs.keys()])].sort()) {
+    if (then.inputs.get(name) === now.inputs.get(name)) continue;
+    out.push(inputDifference(name, cached.inputs[name], node.inputs[name]));
   }
   return out;
 }

@@ -105,6 +105,24 @@ describe("GraphBuilder keys", () => {
     await builder.finalize(async (path) => (seen.push(path), digestFile(path)));
     expect(seen).toEqual([caseA]);
   });
+  it("digests at most eight files at a time", async () => {
+    const builder = new GraphBuilder(stages);
+    for (let i = 0; i < 20; i++) {
+      const file = join(dir, `many-${i}.bin`);
+      writeFileSync(file, `bytes ${i}`);
+      builder.node("ingest", {}, { dataset: builder.file(file) });
+    }
+    let inFlight = 0;
+    let maxInFlight = 0;
+    await builder.finalize(async (path) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      inFlight--;
+      return digestFile(path);
+    });
+    expect(maxInFlight).toBe(8);
+  });
 });
 
 describe("GraphBuilder dedup", () => {
@@ -123,6 +141,18 @@ describe("GraphBuilder dedup", () => {
     expect(preps[0]!.tags).toEqual({ variant: "baseline,fancl" });
     expect([...graph.nodes.values()].filter((n) => n.kind === "train")).toHaveLength(2);
     expect(graph.nodes.size).toBe(4);
+  });
+
+  it("merges nodes whose inputs merged", async () => {
+    const builder = new GraphBuilder(stages);
+    const firstIngest = builder.node("ingest", {}, { dataset: builder.file(caseA) });
+    const secondIngest = builder.node("ingest", {}, { dataset: builder.file(caseA) });
+    builder.node("prep", {}, { case: firstIngest }, { label: "prep[first]" });
+    builder.node("prep", { crop: true }, { case: secondIngest }, { label: "prep[second]" });
+    builder.node("prep", { crop: false }, { case: secondIngest }, { label: "prep[uncropped]" });
+    const graph = await builder.finalize(digestFile);
+    const labels = [...graph.nodes.values()].filter((n) => n.kind === "prep").map((n) => n.labels);
+    expect(labels).toEqual([["prep[first]", "prep[second]"], ["prep[uncropped]"]]);
   });
 
   it("shares upstream nodes across a sweep", async () => {
@@ -168,6 +198,12 @@ describe("GraphBuilder errors", () => {
   it("names the node's label and the bad param", () => {
     expect(() => builder.node("train", { lr: "fast" }, { data: [ingest] }, { label: "train[fancl fold=0]" })).toThrow(
       'node train[fancl fold=0]: stage train: params.lr: expected number, got "fast"',
+    );
+  });
+
+  it("rejects a NaN param with the label", () => {
+    expect(() => builder.node("train", { lr: Number.NaN }, { data: [ingest] }, { label: "train[nan]" })).toThrow(
+      "node train[nan]: cannot hash NaN at $.lr: only finite numbers have a canonical form",
     );
   });
 
