@@ -19,11 +19,27 @@ export function boxShape(box: CropBox): [number, number, number] {
 }
 
 /**
- * The smallest box holding every voxel where at least one of `volumes` (each [D, H, W]) is
- * non-zero. When all voxels are zero (or there are no volumes), the box is the whole grid, as
- * in nnU-Net, so an empty scan still yields a valid case.
+ * Returns the brain mask of a case: 1 where at least one of `volumes` (each row-major
+ * [D, H, W], `voxels` long) is non-zero. An empty list gives an all-zero mask.
  */
-export function nonzeroBox(volumes: readonly ArrayLike<number>[], shape: Shape3): CropBox {
+export function nonzeroMask(volumes: readonly ArrayLike<number>[], voxels: number): Uint8Array {
+  const mask = new Uint8Array(voxels);
+  for (const volume of volumes) {
+    if (volume.length !== voxels) {
+      throw new RangeError(`volume has ${volume.length} voxels but the grid has ${voxels}; all volumes must share one grid`);
+    }
+    for (let i = 0; i < voxels; i++) {
+      if (volume[i] !== 0) mask[i] = 1;
+    }
+  }
+  return mask;
+}
+
+/**
+ * Returns the smallest box that contains every voxel where `mask` ([D, H, W]) is non-zero.
+ * An all-zero mask gives the whole grid, as in nnU-Net, so an empty scan still yields a case.
+ */
+export function maskBox(mask: Uint8Array, shape: Shape3): CropBox {
   const [nz, ny, nx] = shape;
   let z0 = nz, y0 = ny, x0 = nx;
   let z1 = -1, y1 = -1, x1 = -1;
@@ -31,24 +47,12 @@ export function nonzeroBox(volumes: readonly ArrayLike<number>[], shape: Shape3)
   for (let z = 0; z < nz; z++) {
     for (let y = 0; y < ny; y++) {
       const row = (z * ny + y) * nx;
-      // The first and last non-zero x of this row over all volumes.
-      let first = nx;
-      let last = -1;
-      for (const volume of volumes) {
-        for (let x = 0; x < first; x++) {
-          if (volume[row + x] !== 0) {
-            first = x;
-            break;
-          }
-        }
-        for (let x = nx - 1; x > last; x--) {
-          if (volume[row + x] !== 0) {
-            last = x;
-            break;
-          }
-        }
-      }
-      if (last < 0) continue;
+      let first = 0;
+      while (first < nx && mask[row + first] === 0) first++;
+      if (first === nx) continue;
+      let last = nx - 1;
+      while (mask[row + last] === 0) last--;
+
       if (z < z0) z0 = z;
       z1 = z;
       if (y < y0) y0 = y;
@@ -60,6 +64,14 @@ export function nonzeroBox(volumes: readonly ArrayLike<number>[], shape: Shape3)
 
   if (z1 < 0) return { start: [0, 0, 0], end: [nz, ny, nx] };
   return { start: [z0, y0, x0], end: [z1 + 1, y1 + 1, x1 + 1] };
+}
+
+/**
+ * Returns the smallest box that contains every voxel where at least one of `volumes` (each
+ * [D, H, W]) is non-zero; the whole grid when all voxels are zero or there are no volumes.
+ */
+export function nonzeroBox(volumes: readonly ArrayLike<number>[], shape: Shape3): CropBox {
+  return maskBox(nonzeroMask(volumes, shape[0] * shape[1] * shape[2]), shape);
 }
 
 function checkBox(box: CropBox, shape: Shape3): void {

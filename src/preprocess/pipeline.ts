@@ -8,10 +8,10 @@
  * into the scan's grid, which it then matches voxel for voxel.
  */
 import type { Geometry } from "../nifti/types.js";
-import { boxShape, cropVolume, nonzeroBox, uncropVolume } from "./crop.js";
+import { boxShape, cropVolume, maskBox, nonzeroMask, uncropVolume } from "./crop.js";
 import { resampleLinear, resampleNearest, resampledShape } from "./resample.js";
 import type { CaseInput, ModalityNormalisation, PreprocessMeta, PreprocessOptions, PreprocessedCase } from "./types.js";
-import { nonzeroMask, zscoreInPlace } from "./zscore.js";
+import { zscoreInPlace } from "./zscore.js";
 
 export type { CaseInput, PreprocessMeta, PreprocessOptions, PreprocessedCase } from "./types.js";
 
@@ -48,13 +48,14 @@ export function preprocessCase(loaded: CaseInput, options: PreprocessOptions = {
   const originalShape: [number, number, number] = [nz, ny, nx];
   const spacingBefore: [number, number, number] = [geometry.spacing[0], geometry.spacing[1], geometry.spacing[2]];
 
-  const cropBox = nonzeroBox(loaded.images.map((v) => v.data), originalShape);
+  // One brain mask serves both the crop box and the z-score.
+  const brain = nonzeroMask(loaded.images.map((v) => v.data), nz * ny * nx);
+  const cropBox = maskBox(brain, originalShape);
   const croppedShape = boxShape(cropBox);
+  const mask = cropVolume(brain, originalShape, cropBox);
   const images = loaded.images.map((v) => cropVolume(v.data, originalShape, cropBox));
   let label = loaded.seg === undefined ? undefined : cropVolume(loaded.seg.data, originalShape, cropBox);
 
-  const voxels = croppedShape[0] * croppedShape[1] * croppedShape[2];
-  const mask = nonzeroMask(images, voxels);
   const normalisation: ModalityNormalisation[] = images.map((image, m) => ({
     modality: loaded.modalities[m]!,
     ...zscoreInPlace(image, mask),

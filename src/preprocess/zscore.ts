@@ -12,20 +12,6 @@ export interface ZScoreStats {
 const MIN_SD = 1e-8;
 
 /**
- * The brain mask of a case: 1 where at least one modality is non-zero. Volumes share one layout
- * (row-major [D, H, W]); an empty list gives an all-zero mask of length `voxels`.
- */
-export function nonzeroMask(volumes: readonly Float32Array[], voxels: number): Uint8Array {
-  const mask = new Uint8Array(voxels);
-  for (const volume of volumes) {
-    for (let i = 0; i < voxels; i++) {
-      if (volume[i] !== 0) mask[i] = 1;
-    }
-  }
-  return mask;
-}
-
-/**
  * Normalises `volume` in place to (v - mean) / max(sd, 1e-8), with mean and sd taken over the
  * voxels where `mask` is 1 (accumulated in double precision), then sets voxels outside the
  * mask to 0. An empty mask gives mean 0, sd 1 and an all-zero volume. Returns the statistics.
@@ -35,29 +21,26 @@ export function zscoreInPlace(volume: Float32Array, mask: Uint8Array): ZScoreSta
     throw new RangeError(`volume has ${volume.length} voxels but the brain mask has ${mask.length}`);
   }
 
+  // Sums of deviations from the first brain value: one pass, without the cancellation that raw
+  // sums of squares suffer when the mean is large compared with the spread.
   let count = 0;
+  let shift = 0;
   let sum = 0;
+  let squares = 0;
   for (let i = 0; i < volume.length; i++) {
-    if (mask[i] === 1) {
-      count++;
-      sum += volume[i]!;
-    }
+    if (mask[i] !== 1) continue;
+    if (count === 0) shift = volume[i]!;
+    const d = volume[i]! - shift;
+    count++;
+    sum += d;
+    squares += d * d;
   }
   if (count === 0) {
     volume.fill(0);
     return { mean: 0, sd: 1 };
   }
-  const mean = sum / count;
-
-  // Two-pass variance: subtracting the mean first avoids the cancellation of sum-of-squares forms.
-  let squares = 0;
-  for (let i = 0; i < volume.length; i++) {
-    if (mask[i] === 1) {
-      const d = volume[i]! - mean;
-      squares += d * d;
-    }
-  }
-  const sd = Math.sqrt(squares / count);
+  const mean = shift + sum / count;
+  const sd = Math.sqrt(Math.max(0, squares / count - (sum / count) ** 2));
 
   const divisor = Math.max(sd, MIN_SD);
   for (let i = 0; i < volume.length; i++) {

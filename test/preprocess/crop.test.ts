@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { boxShape, cropVolume, nonzeroBox, uncropVolume } from "../../src/preprocess/crop.js";
+import { boxShape, cropVolume, maskBox, nonzeroBox, nonzeroMask, uncropVolume } from "../../src/preprocess/crop.js";
 
 /** A [D, H, W] volume with value `value` at each listed [z, y, x]. */
 function volumeWith(shape: [number, number, number], voxels: [number, number, number][], value = 1): Float32Array {
@@ -8,6 +8,24 @@ function volumeWith(shape: [number, number, number], voxels: [number, number, nu
   for (const [z, y, x] of voxels) data[(z * shape[1] + y) * shape[2] + x] = value;
   return data;
 }
+
+describe("nonzeroMask", () => {
+  it("marks voxels non-zero in any volume", () => {
+    const a = Float32Array.from([0, 1, 0, 0]);
+    const b = Float32Array.from([0, 0, -2, 0]);
+    expect(Array.from(nonzeroMask([a, b], 4))).toEqual([0, 1, 1, 0]);
+  });
+});
+
+describe("maskBox", () => {
+  it("bounds the marked voxels of a mask", () => {
+    // [2, 3, 4] grid with voxels (z, y, x) = (0, 2, 1) and (1, 1, 3) marked.
+    const mask = new Uint8Array(24);
+    mask[(0 * 3 + 2) * 4 + 1] = 1;
+    mask[(1 * 3 + 1) * 4 + 3] = 1;
+    expect(maskBox(mask, [2, 3, 4])).toEqual({ start: [0, 1, 1], end: [2, 3, 4] });
+  });
+});
 
 describe("nonzeroBox", () => {
   it("bounds a known blob and a voxel of another modality together", () => {
