@@ -77,6 +77,14 @@ describe("loadCase", () => {
     expect(labelCounts(loaded.seg!.data)).toEqual({ 0: 8888228, 1: 3398, 2: 30215, 3: 6159 });
   });
 
+  it("loads and validates every BraTS 2018 case, each with one legacy-label notice", async () => {
+    for (const files of await discoverCases(path.join(data, "brats2018"))) {
+      const loaded = await loadCase(files, { requireSeg: true });
+      expect(loaded.notices).toHaveLength(1);
+      expect(loaded.seg!.data.includes(4)).toBe(false);
+    }
+  });
+
   it("loads a 2023 case with a float32 segmentation and no notice", async () => {
     const [files] = await discoverCases(path.join(data, "brats2023"));
     const loaded = await loadCase(files!, { requireSeg: true });
