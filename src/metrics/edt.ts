@@ -20,7 +20,6 @@ export function squaredEdt(
   const [nx, ny, nz] = dims;
   const out = new Float64Array(nx * ny * nz);
   const longest = Math.max(nx, ny, nz);
-  const line = new Float64Array(longest);
   const result = new Float64Array(longest);
   const v = new Int32Array(longest);
   const z = new Float64Array(longest + 1);
@@ -42,37 +41,40 @@ export function squaredEdt(
     }
   }
 
-  // Along y, then z: the lower envelope of parabolas rooted at the previous pass.
-  const wy = spacing[1] * spacing[1];
-  for (let zz = 0; zz < nz; zz++) {
-    for (let x = 0; x < nx; x++) {
-      const base = zz * nx * ny + x;
-      for (let y = 0; y < ny; y++) line[y] = out[base + y * nx]!;
-      envelope(line, ny, wy, result, v, z);
-      for (let y = 0; y < ny; y++) out[base + y * nx] = result[y]!;
+  // Along y, then z: the lower envelope of parabolas rooted at the previous pass. Each plane
+  // (fixed z for y, fixed y for z) is transposed into a scratch buffer so that every line is
+  // contiguous, which keeps the strided axis out of the inner loop.
+  const plane = nx * ny;
+  if (ny > 1) {
+    const slab = new Float64Array(nx * ny);
+    for (let zz = 0; zz < nz; zz++) {
+      const base = zz * plane;
+      for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++) slab[x * ny + y] = out[base + y * nx + x]!;
+      for (let x = 0; x < nx; x++) envelopeAt(slab, x * ny, ny, spacing[1] * spacing[1], result, v, z);
+      for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++) out[base + y * nx + x] = slab[x * ny + y]!;
     }
   }
-  const wz = spacing[2] * spacing[2];
-  const plane = nx * ny;
   if (nz > 1) {
-    for (let i = 0; i < plane; i++) {
-      for (let zz = 0; zz < nz; zz++) line[zz] = out[i + zz * plane]!;
-      envelope(line, nz, wz, result, v, z);
-      for (let zz = 0; zz < nz; zz++) out[i + zz * plane] = result[zz]!;
+    const slab = new Float64Array(nx * nz);
+    for (let y = 0; y < ny; y++) {
+      const base = y * nx;
+      for (let zz = 0; zz < nz; zz++) for (let x = 0; x < nx; x++) slab[x * nz + zz] = out[base + zz * plane + x]!;
+      for (let x = 0; x < nx; x++) envelopeAt(slab, x * nz, nz, spacing[2] * spacing[2], result, v, z);
+      for (let zz = 0; zz < nz; zz++) for (let x = 0; x < nx; x++) out[base + zz * plane + x] = slab[x * nz + zz]!;
     }
   }
   return out;
 }
 
 /**
- * One-dimensional pass: d(q) = min_p (w·(q − p)² + f(p)) over the first n entries of f, written
- * to `d`. Infinite f(p) are skipped; with none finite, d is Infinity everywhere.
- * `v` (n) and `z` (n + 1) are scratch space.
+ * One-dimensional pass in place on f[offset … offset + n): f(q) ← min_p (w·(q − p)² + f(p)).
+ * Infinite f(p) are skipped; with none finite, the line stays Infinity. `d` (n), `v` (n) and
+ * `z` (n + 1) are scratch space.
  */
-function envelope(f: Float64Array, n: number, w: number, d: Float64Array, v: Int32Array, z: Float64Array): void {
+function envelopeAt(f: Float64Array, offset: number, n: number, w: number, d: Float64Array, v: Int32Array, z: Float64Array): void {
   let k = -1;
   for (let q = 0; q < n; q++) {
-    const fq = f[q]!;
+    const fq = f[offset + q]!;
     if (fq === Infinity) continue;
     if (k < 0) {
       k = 0;
@@ -84,7 +86,7 @@ function envelope(f: Float64Array, n: number, w: number, d: Float64Array, v: Int
     let s = 0;
     for (;;) {
       const p = v[k]!;
-      s = (fq + w * q * q - (f[p]! + w * p * p)) / (2 * w * (q - p));
+      s = (fq + w * q * q - (f[offset + p]! + w * p * p)) / (2 * w * (q - p));
       if (s > z[k]!) break;
       k--;
     }
@@ -93,14 +95,12 @@ function envelope(f: Float64Array, n: number, w: number, d: Float64Array, v: Int
     z[k] = s;
     z[k + 1] = Infinity;
   }
-  if (k < 0) {
-    d.fill(Infinity, 0, n);
-    return;
-  }
+  if (k < 0) return;
   let j = 0;
   for (let q = 0; q < n; q++) {
     while (z[j + 1]! < q) j++;
     const p = v[j]!;
-    d[q] = w * (q - p) * (q - p) + f[p]!;
+    d[q] = w * (q - p) * (q - p) + f[offset + p]!;
   }
+  for (let q = 0; q < n; q++) f[offset + q] = d[q]!;
 }

@@ -65,18 +65,22 @@ export function checkGrid(grid: Grid, arrays: readonly ArrayLike<number>[], what
 export function boundingBox(grid: Grid, a: Uint8Array, b?: Uint8Array): Box | undefined {
   const [nx, ny, nz] = grid.dims;
   let x0 = nx, y0 = ny, z0 = nz, x1 = -1, y1 = -1, z1 = -1;
-  let i = 0;
+  const set = (i: number) => a[i] !== 0 || (b !== undefined && b[i] !== 0);
   for (let z = 0; z < nz; z++) {
     for (let y = 0; y < ny; y++) {
-      for (let x = 0; x < nx; x++, i++) {
-        if (a[i] === 0 && (b === undefined || b[i] === 0)) continue;
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        if (y > y1) y1 = y;
-        if (z < z0) z0 = z;
-        if (z > z1) z1 = z;
-      }
+      // First and last set voxel of the row; most rows are empty and cost one scan.
+      const row = (z * ny + y) * nx;
+      let first = 0;
+      while (first < nx && !set(row + first)) first++;
+      if (first === nx) continue;
+      let last = nx - 1;
+      while (last > first && !set(row + last)) last--;
+      if (first < x0) x0 = first;
+      if (last > x1) x1 = last;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+      if (z < z0) z0 = z;
+      z1 = z;
     }
   }
   if (x1 < 0) return undefined;
