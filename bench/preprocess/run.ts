@@ -3,10 +3,12 @@
  * (240×240×155, 4 modalities, 1 mm) against the same steps in numpy and PyTorch (one thread),
  * both in this run, and writes the `## preprocess` section of docs/benchmarks.md.
  *
- * Steps: crop to the non-zero box and z-score (with the channels-last stack); the same plus
- * resampling to the target spacing (trilinear images, nearest labels); restoring a label map
- * from the resampled grid to the scan grid; trilinear resampling of the whole uncropped
- * [155, 240, 240, 4] grid to the target spacing.
+ * Steps:
+ * - crop+zscore: crop to the non-zero box, z-score and stack the modalities channels last;
+ * - crop+zscore+resample: the same, then resample to the target spacing (trilinear images,
+ *   nearest-neighbour labels);
+ * - restore: return the resampled label map to the scan grid;
+ * - resample full grid: trilinear resampling of the uncropped [155, 240, 240, 4] array.
  *
  * Usage: node dist/bench/preprocess/run.js [--runs N] [--target MM] [CASE_FOLDER]
  */

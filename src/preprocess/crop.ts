@@ -68,7 +68,7 @@ export function maskBox(mask: Uint8Array, shape: Shape3): CropBox {
 
 /**
  * Returns the smallest box that contains every voxel where at least one of `volumes` (each
- * [D, H, W]) is non-zero; the whole grid when all voxels are zero or there are no volumes.
+ * [D, H, W]) is non-zero. All-zero volumes, or none, give the whole grid.
  */
 export function nonzeroBox(volumes: readonly ArrayLike<number>[], shape: Shape3): CropBox {
   return maskBox(nonzeroMask(volumes, shape[0] * shape[1] * shape[2]), shape);

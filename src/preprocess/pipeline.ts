@@ -1,11 +1,12 @@
 /**
  * nnU-Net's preprocessing of one case, and its inverse for predictions.
  *
- * Forward, in nnU-Net's order: crop to the bounding box of voxels that are non-zero in any
- * modality; z-score each modality over the brain mask (voxels non-zero in any modality) and set
- * the rest to 0; optionally resample to a target spacing, trilinear for images and nearest
- * neighbour for labels. Inverse: resample a prediction back to the cropped grid and put it back
- * into the scan's grid, which it then matches voxel for voxel.
+ * Forward, in nnU-Net's order:
+ * 1. crop to the bounding box of the voxels that are non-zero in any modality (the brain mask);
+ * 2. z-score each modality over the brain mask and set the voxels outside it to 0;
+ * 3. optionally resample to a target spacing, trilinear for images, nearest neighbour for labels.
+ * Inverse: resample a prediction back to the cropped grid, then uncrop it into the scan's grid,
+ * which it then matches voxel for voxel.
  */
 import type { Geometry } from "../nifti/types.js";
 import { boxShape, cropVolume, maskBox, nonzeroMask, uncropVolume } from "./crop.js";
@@ -131,12 +132,12 @@ export function restoreLabels(labels: Uint8Array, meta: PreprocessMeta): Uint8Ar
 
 /**
  * Returns class probabilities ([D, H, W, K], channels last, on the preprocessed grid) to the
- * scan's grid as [nz, ny, nx, K]: trilinear back to the cropped shape, then outside the crop
- * box probability 1 for class 0 (background) and 0 for the others, as nnU-Net does.
+ * scan's grid as [nz, ny, nx, K], trilinear back to the cropped shape. Outside the crop box,
+ * class 0 (background) gets probability 1 and the others 0, as in nnU-Net.
  */
 export function restoreProbabilities(probabilities: Float32Array, classes: number, meta: PreprocessMeta): Float32Array {
   if (!(Number.isInteger(classes) && classes >= 1)) {
-    throw new RangeError(`classes ${classes} is not a positive whole number; pass K of the [D, H, W, K] array`);
+    throw new RangeError(`invalid classes ${classes}: expected a positive whole number, the K of the [D, H, W, K] array`);
   }
   checkPrediction(probabilities.length, classes, meta, "probability map");
   const cropped = resampleLinear(probabilities, meta.preprocessedShape, meta.croppedShape, classes);

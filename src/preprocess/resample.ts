@@ -1,17 +1,17 @@
 /**
  * Resampling of row-major volumes between grids that cover the same field of view.
  *
- * Layout: [D, H, W, C], channels last (C = 1 for a plain [D, H, W] volume). Grid alignment is
- * by voxel centres over the same extent, as in nnU-Net's resize to a new shape: output index o
- * on an axis of n → n' voxels reads the input at position (o + 0.5)·n/n' − 0.5, clamped to
- * [0, n − 1]. The grids therefore agree on the field of view, and the output spacing is the
- * input spacing times n/n'. Resampling to the same shape returns an exact copy.
+ * Layout: [D, H, W, C], channels last (C = 1 for a plain [D, H, W] volume). Both grids cover the
+ * same extent, with voxel centres aligned as in nnU-Net's resize to a new shape. On an axis of
+ * n → n' voxels, output index o reads the input at position (o + 0.5)·n/n' − 0.5, clamped to
+ * [0, n − 1], as PyTorch's interpolate does with align_corners=False. The output spacing is
+ * the input spacing times n/n'. Resampling to the same shape returns an exact copy.
  */
 import type { Shape3 } from "./crop.js";
 
 /**
- * The grid size after resampling from `spacing` to `targetSpacing` (both [dx, dy, dz] in mm):
- * [D, H, W] scaled by [dz/dz', dy/dy', dx/dx'] and rounded, at least 1 voxel per axis.
+ * Computes the grid size after resampling from `spacing` to `targetSpacing` (both [dx, dy, dz]
+ * in mm): [D, H, W] scaled by [dz/dz', dy/dy', dx/dx'] and rounded, at least 1 voxel per axis.
  */
 export function resampledShape(
   shape: Shape3,

@@ -1,9 +1,9 @@
 /**
- * On-disk form of a preprocessed case: a folder with
- *   case.json   id, modalities, shape [D, H, W], spacing [dx, dy, dz] mm, whether a label exists, meta;
- *   image.f32   the channels-last [D, H, W, M] image, raw little-endian float32;
- *   label.u8    the [D, H, W] labels, raw bytes (only when the case has a segmentation).
- * Raw arrays load with one read and no decoding, which matters when training reads every case.
+ * On-disk form of a preprocessed case, a folder with three files:
+ * - case.json: id, modalities, shape [D, H, W], spacing [dx, dy, dz] in mm, hasLabel and meta.
+ * - image.f32: the channels-last [D, H, W, M] image, raw little-endian float32.
+ * - label.u8: the [D, H, W] labels as raw bytes, only when the case has a segmentation.
+ * Raw arrays load with one read and no decoding, which matters because training reads every case.
  */
 import { promises as fs } from "node:fs";
 import os from "node:os";
@@ -82,7 +82,7 @@ export async function loadPreprocessed(dir: string): Promise<PreprocessedCase> {
   const expectedBytes = voxels * modalities.length * 4;
   if (imageBytes.length !== expectedBytes) {
     throw new Error(
-      `${imagePath} has ${imageBytes.length} bytes but case.json says ${shape.join("x")} voxels × ` +
+      `${imagePath} has ${imageBytes.length} bytes but case.json records ${shape.join("x")} voxels × ` +
         `${modalities.length} modalities × 4 = ${expectedBytes}; the folder is damaged, preprocess the case again`,
     );
   }
@@ -94,7 +94,7 @@ export async function loadPreprocessed(dir: string): Promise<PreprocessedCase> {
     const labelBytes = await fs.readFile(labelPath);
     if (labelBytes.length !== voxels) {
       throw new Error(
-        `${labelPath} has ${labelBytes.length} bytes but case.json says ${shape.join("x")} = ${voxels} voxels; ` +
+        `${labelPath} has ${labelBytes.length} bytes but case.json records ${shape.join("x")} = ${voxels} voxels; ` +
           "the folder is damaged, preprocess the case again",
       );
     }

@@ -29,7 +29,7 @@ export interface ModalityNormalisation {
   readonly sd: number;
 }
 
-/** How a case went from its scan grid to the preprocessed grid. JSON-serialisable. */
+/** Record of the steps from the scan grid to the preprocessed grid; JSON-serialisable. */
 export interface PreprocessMeta {
   /** The scan's grid, for writing predictions back as NIfTI. */
   readonly originalGeometry: Geometry;

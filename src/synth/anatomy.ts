@@ -4,9 +4,9 @@
  *
  * Coordinates: voxel (z, y, x) of a [D, H, W] grid sits at millimetre position
  * ((x - (W-1)/2)·dx, (y - (H-1)/2)·dy, (z - (D-1)/2)·dz), so the brain is centred in the field
- * of view whatever the grid. The brain is an ellipsoid whose radius is modulated by a few smooth
- * angular waves (star-shaped, so it stays one piece), lined by a CSF layer, over a cortical GM
- * band whose inner border is folded into gyri, with lateral ventricles (CSF) and deep GM nuclei.
+ * of view whatever the grid. The brain is an ellipsoid whose radius varies with a few smooth
+ * angular waves, so it stays star-shaped and in one piece. A CSF layer lines it, over a cortical
+ * GM band whose inner border folds into gyri; inside are lateral ventricles (CSF) and deep GM nuclei.
  */
 import type { Random } from "./random.js";
 
@@ -20,7 +20,7 @@ export interface Grid {
   readonly spacing: readonly [number, number, number];
 }
 
-/** The case's brain: its tissue map and the function that says how deep a point lies inside it. */
+/** The case's brain: its tissue map and a function that measures how deep a point lies inside it. */
 export interface Anatomy {
   /** Row-major [D, H, W] tissue classes (0 outside the brain). */
   readonly tissue: Uint8Array;

@@ -4,9 +4,9 @@
  * int16 scans.
  *
  * Relative intensities (white matter = 1 on the T1 scans) follow the usual appearance of brain
- * metastases: the enhancing rim is bright on t1c, edema is bright on t2w and t2f, every lesion
- * class is darker than white matter on t1n, CSF is dark on t1n, t1c and t2f (fluid-suppressed)
- * and bright on t2w, and vessels enhance on t1c and are flow voids on t2w.
+ * metastases. The enhancing rim is bright on t1c, edema is bright on t2w and t2f, and every
+ * lesion class is darker than white matter on t1n. CSF is dark on t1n, t1c and t2f
+ * (fluid-suppressed) and bright on t2w. Vessels enhance on t1c and are flow voids on t2w.
  */
 import { axisMm, type Grid } from "./anatomy.js";
 import type { Random } from "./random.js";
@@ -31,7 +31,7 @@ const VESSEL: Record<Modality, number | null> = { t1n: null, t1c: 1.65, t2w: 0.3
 const INT16_MAX = 32767;
 
 /**
- * One modality's image, row-major [D, H, W], whole numbers in [1, 32767] inside the brain and
+ * Renders one modality: row-major [D, H, W], whole numbers in [1, 32767] inside the brain and
  * exactly 0 outside (where `intensityClass` is -1). `vessel` marks voxels drawn as vessels.
  */
 export function renderModality(

@@ -26,7 +26,7 @@ export interface SyntheticDatasetOptions {
   readonly spacing?: number;
 }
 
-/** The lesions.json of a case: what was painted, for tests and for reading results by lesion size. */
+/** Serialises a case's painted lesions as lesions.json, for tests and for results by lesion size. */
 function lesionsJson(synthetic: SyntheticCase): string {
   return (
     JSON.stringify(

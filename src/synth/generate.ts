@@ -46,7 +46,7 @@ export interface SyntheticCase {
   readonly tinyOnly: boolean;
 }
 
-/** The id of case `index`, e.g. SYN-00007-000. */
+/** Returns the id of case `index`, e.g. SYN-00007-000. */
 export function syntheticCaseId(index: number): string {
   return `SYN-${String(index).padStart(5, "0")}-000`;
 }

@@ -94,7 +94,7 @@ export function paintLesions(
       wavePhase: random.uniform(0, 2 * Math.PI),
     };
 
-    // Paint the box around the centre that holds the whole stretched lesion.
+    // Paint the box around the centre that contains the whole stretched lesion.
     const reach = [Math.ceil(outerMm / dx), Math.ceil(outerMm / dy), Math.ceil(outerMm / dz)];
     const counts = [0, 0, 0, 0];
     for (let z = Math.max(0, centre[2] - reach[2]!); z <= Math.min(nz - 1, centre[2] + reach[2]!); z++) {
@@ -140,8 +140,8 @@ export function paintLesions(
 }
 
 /**
- * A brain voxel, away from the brain surface, whose lesion would stay `margin` mm apart from
- * every placed lesion; null when none is found. With `mustPlace`, the grid centre is the fallback.
+ * Finds a brain voxel, away from the brain surface, whose lesion would stay `margin` mm apart from
+ * every placed lesion. Returns null when none is found, or the grid centre with `mustPlace`.
  */
 function findCentre(
   grid: Grid,

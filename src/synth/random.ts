@@ -2,8 +2,8 @@
  * A small seeded pseudo-random generator for the synthetic cases.
  *
  * Each stream is keyed by (seed, case index, stream name), so case i draws the same numbers
- * whether 1 or 1000 cases are generated, and the anatomy of a case does not change when the
- * lesion code draws one more number. The generator is counter based: the state advances by
+ * whether 1 or 1000 cases are generated. Separate streams also keep the anatomy of a case
+ * unchanged when the lesion code draws one more number. The generator is counter based: the state advances by
  * the 32-bit golden-ratio increment and each output is the state passed through the
  * MurmurHash3 32-bit finaliser, which is enough for image synthesis (not for cryptography).
  */
@@ -23,7 +23,7 @@ export interface Random {
 
 const GOLDEN_GAMMA = 0x9e3779b9;
 
-/** The MurmurHash3 32-bit finaliser: a bijection on 32-bit integers with good avalanche. */
+/** Mixes a 32-bit integer with the MurmurHash3 finaliser, a bijection with good avalanche. */
 function finalise32(value: number): number {
   let h = value >>> 0;
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
@@ -31,7 +31,7 @@ function finalise32(value: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** A 32-bit hash of a stream name (FNV-1a), so streams are named in code rather than numbered. */
+/** Hashes a stream name to 32 bits (FNV-1a), so streams are named in code rather than numbered. */
 function hashName(name: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < name.length; i++) {
@@ -41,15 +41,15 @@ function hashName(name: string): number {
 }
 
 /**
- * The generator for one named stream of one case.
- * `seed` must be an integer in [0, 2^32); `caseIndex` a non-negative integer below 2^32.
+ * Creates the generator for one named stream of one case.
+ * `seed` must be an integer in [0, 2^32), and `caseIndex` a non-negative integer below 2^32.
  */
 export function caseRandom(seed: number, caseIndex: number, stream: string): Random {
   if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) {
-    throw new RangeError(`seed ${seed} is not an integer in [0, 4294967295]; pass a whole number such as 42`);
+    throw new RangeError(`invalid seed ${seed}: expected an integer in [0, 4294967295], e.g. 42`);
   }
   if (!Number.isInteger(caseIndex) || caseIndex < 0 || caseIndex >= 2 ** 32) {
-    throw new RangeError(`case index ${caseIndex} is not an integer in [0, 4294967295]`);
+    throw new RangeError(`invalid case index ${caseIndex}: expected an integer in [0, 4294967295]`);
   }
 
   // Chain the three keys through the finaliser so that nearby seeds and indices give unrelated states.

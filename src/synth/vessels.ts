@@ -6,7 +6,7 @@
 import { Tissue, axisMm, type Anatomy, type Grid } from "./anatomy.js";
 import type { Random } from "./random.js";
 
-/** A random brain point in mm (depth below 0.85), or the centre after many misses. */
+/** Picks a random brain point in mm (depth below 0.85), or the centre after 200 misses. */
 function brainPoint(grid: Grid, anatomy: Anatomy, random: Random): [number, number, number] {
   const [nz, ny, nx] = grid.shape;
   const [dx, dy, dz] = grid.spacing;

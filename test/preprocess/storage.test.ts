@@ -82,7 +82,7 @@ describe("savePreprocessed and loadPreprocessed", () => {
     const dir = await tempDir();
     await savePreprocessed(dir, sampleCase(true));
     await truncate(path.join(dir, "image.f32"), 100);
-    await expect(loadPreprocessed(dir)).rejects.toThrow(/image\.f32 has 100 bytes but case\.json says 2x3x4 voxels × 2 modalities × 4 = 192/);
+    await expect(loadPreprocessed(dir)).rejects.toThrow(/image\.f32 has 100 bytes but case\.json records 2x3x4 voxels × 2 modalities × 4 = 192/);
   });
 
   it("rejects a folder that is not a preprocessed case", async () => {

@@ -57,7 +57,7 @@ describe("caseRandom", () => {
   });
 
   it("rejects a seed that is not a 32-bit whole number", () => {
-    expect(() => caseRandom(-1, 0, "x")).toThrow(/seed -1 is not an integer/);
-    expect(() => caseRandom(1.5, 0, "x")).toThrow(/seed 1.5/);
+    expect(() => caseRandom(-1, 0, "x")).toThrow(/invalid seed -1: expected an integer/);
+    expect(() => caseRandom(1.5, 0, "x")).toThrow(/invalid seed 1\.5/);
   });
 });
