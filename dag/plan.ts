@@ -195,11 +195,16 @@ export function missReason(node: GraphNode, cached: readonly CachedNode[]): stri
   return `vs cached ${shortKey(nearest.key)}: ${listed}${more}`;
 }
 
-/** Formats a value for the plan table: strings bare, the rest as JSON. */
+/** Longest value the plan table prints in full; `--json` always has the whole value. */
+const maxShownLength = 40;
+
+/** Formats a value for the plan table: strings bare, the rest as JSON, long lists as their length. */
 function show(value: unknown): string {
-  if (typeof value === "string") return value;
   if (value === undefined) return "(absent)";
-  return JSON.stringify(value);
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  if (text.length <= maxShownLength) return text;
+  if (Array.isArray(value)) return `[${value.length} items]`;
+  return `${text.slice(0, maxShownLength - 1)}…`;
 }
 
 function status(entry: PlanEntry): string {

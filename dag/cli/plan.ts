@@ -19,7 +19,8 @@ const verb: VerbSpec = {
   description: [
     "Columns: short key (12 hex), stage kind, label, status (cached, missing or forced), the params in",
     "which the node differs from the other nodes of its kind, and for a missing node what differs",
-    "from the nearest cached node of its kind (or \"never run\"). Nothing is computed.",
+    "from the nearest cached node of its kind (or \"never run\"). Nothing is computed. The table",
+    "shortens values longer than 40 characters; --json prints them whole.",
   ].join("\n"),
   options: {
     json: { type: "boolean", description: "print a JSON array of {key, kind, labels, params, inputs, cached, reason, path}" },

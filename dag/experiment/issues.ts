@@ -81,13 +81,18 @@ function flatten(issue: SchemaIssue.Issue, path: ValuePath, rootKeys: readonly s
     case "Encoding":
       return flatten(issue.issue, path, rootKeys);
     case "UnexpectedKey": {
-      const key = path.length > 0 ? String(path[path.length - 1]) : "";
+      const last = path[path.length - 1];
+      if (typeof last === "number") return [{ path, kind: "unknownKey", message: `unexpected entry [${last}]: the list is too long` }];
+      const key = last === undefined ? "" : String(last);
       const known = SchemaAST.isObjects(issue.ast) ? issue.ast.propertySignatures.map((p) => String(p.name)) : [];
       if (path.length === 1) known.push(...rootKeys);
       return [{ path, kind: "unknownKey", message: `unknown key "${key}"${didYouMean(key, known)}` }];
     }
-    case "MissingKey":
+    case "MissingKey": {
+      const last = path[path.length - 1];
+      if (typeof last === "number") return [{ path, kind: "missingKey", message: `missing entry [${last}]: the list is too short` }];
       return [{ path, kind: "missingKey", message: "missing required key" }];
+    }
     default:
       break;
   }

@@ -12,6 +12,7 @@ const Toy = Schema.Struct({
     root: Schema.String,
     folds: Schema.Int.pipe(Schema.withDecodingDefaultKey(Effect.succeed(5))),
   }),
+  shape: Schema.optionalKey(Schema.Tuple([Schema.Int, Schema.Int, Schema.Int])),
   train: Schema.Struct({
     lr: Schema.Number,
     epochs: Schema.Int,
@@ -88,6 +89,12 @@ describe("loadExperiment error positions", () => {
     // train's value (its first key "lr") starts at line 5, column 3.
     const file = yamlFile(["name: toy", "data:", "  root: /data", "train:", "  lr: 0.01", "  fga:", "    lambda: 1.0"]);
     expect(await problemsOf(file)).toEqual([`${file}:5:3: train.epochs: missing required key`]);
+  });
+
+  it("reports a list that is too short or too long", async () => {
+    const file = yamlFile([...valid, "shape: [1, 2]"]);
+    expect(await problemsOf(file, [])).toEqual([`${file}:9:8: shape[2]: missing entry [2]: the list is too short`]);
+    expect(await problemsOf(file, ["shape=[1, 2, 3, 4]"])).toEqual([`--set shape=[1, 2, 3, 4]: shape[3]: unexpected entry [3]: the list is too long`]);
   });
 
   it("reports every problem, not only the first", async () => {

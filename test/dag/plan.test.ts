@@ -7,7 +7,8 @@ import type { Application } from "../../dag/app.js";
 import { makePlanCommand } from "../../dag/cli/plan.js";
 import type { GraphNode } from "../../dag/graph.js";
 import type { FileDigest, NodeKey } from "../../dag/key.js";
-import { missReason } from "../../dag/plan.js";
+import type { PlanEntry } from "../../dag/plan.js";
+import { formatPlan, missReason } from "../../dag/plan.js";
 import { defineStage } from "../../dag/stage.js";
 import { Store } from "../../dag/store/store.js";
 
@@ -151,6 +152,24 @@ describe("plan against cached nodes", () => {
     expect(lines[2]).toMatch(/^[0-9a-f]{12}  train +train\[slow\] +missing +lr=0\.1 +vs cached [0-9a-f]{12}: input data has 1 entries, cached 2$/);
     expect(lines[3]).toMatch(/^[0-9a-f]{12}  train +train\[fast\] +missing +lr=0\.5 +vs cached [0-9a-f]{12}: params\.lr 0\.1 → 0\.5; input data has 1 entries, cached 2$/);
     expect(lines[5]).toBe("3 nodes: 1 cached, 2 to run");
+  });
+});
+
+describe("formatPlan", () => {
+  const entry = (differing: Record<string, unknown>): PlanEntry => ({
+    key: "ab".repeat(32) as NodeKey, kind: "train", labels: ["train[a]"], params: {}, inputs: {}, differing,
+    cached: false, forced: false, reason: "never run", path: "/runs/cache/ab/abab",
+  });
+
+  it("shortens long lists to their length", () => {
+    const cases = Array.from({ length: 6 }, (_, i) => `SYN-0000${i}-000`);
+    const line = formatPlan([entry({ cases, lr: 0.1 })]).split("\n")[1]!;
+    expect(line).toBe("abababababab  train  train[a]  missing  cases=[6 items] lr=0.1  never run");
+  });
+
+  it("cuts long strings at 40 characters", () => {
+    const line = formatPlan([entry({ note: "x".repeat(50) })]).split("\n")[1]!;
+    expect(line).toContain(` note=${"x".repeat(39)}… `);
   });
 });
 
