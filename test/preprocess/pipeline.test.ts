@@ -129,6 +129,55 @@ describe("preprocessCase with resampling 1 mm → 2 mm", () => {
   });
 });
 
+describe("preprocessCase with other spacings", () => {
+  it("maps [dx, dy, dz] to the W, H and D axes", () => {
+    // Spacing 0.5 mm in x, 1 mm in y, 2 mm in z on a [D, H, W] = [6, 8, 10] grid, resampled to 1 mm:
+    // D 6·2/1 = 12, H 8·1/1 = 8, W 10·0.5/1 = 5.
+    const v = volume("t1", [6, 8, 10], 1, () => 1);
+    const anisotropic: Volume = { ...v, geometry: axisAlignedGeometry([10, 8, 6], [0.5, 1, 2]) };
+    const p = preprocessCase({ id: "a", modalities: ["t1"], images: [anisotropic] }, { targetSpacing: [1, 1, 1] });
+    expect(p.shape).toEqual([12, 8, 5]);
+    expect(p.spacing).toEqual([1, 1, 1]);
+    expect(p.meta.spacingBefore).toEqual([0.5, 1, 2]);
+  });
+
+  it("reports the exact grid spacing when the size rounds", () => {
+    // W = 25 voxels of 1 mm to 2 mm: round(12.5) = 13 voxels of 25/13 mm.
+    const p = preprocessCase({ id: "r", modalities: ["t1"], images: [volume("t1", [4, 4, 25], 1, () => 1)] }, { targetSpacing: [2, 1, 1] });
+    expect(p.shape).toEqual([4, 4, 13]);
+    expect(p.spacing[0]).toBeCloseTo(25 / 13, 12);
+  });
+
+  it("restores labels exactly after upsampling 1 mm → 0.5 mm", () => {
+    // Up by 2, fine voxels 2k and 2k + 1 read coarse voxel k; back down, coarse voxel k reads fine
+    // voxel 2k + 1, which holds k's label. So every label map returns unchanged.
+    const shape: Shape = [9, 10, 11];
+    const image = volume("t1", shape, 1, () => 5);
+    const seg = labels("seg", shape, 1, (z, y, x) => (z * 7 + y * 5 + x * 3) % 4);
+    const p = preprocessCase({ id: "u", modalities: ["t1"], images: [image], seg }, { targetSpacing: [0.5, 0.5, 0.5] });
+    expect(p.shape).toEqual([18, 20, 22]);
+    expect(differences(restoreLabels(p.label!, p.meta), seg.data)).toBe(0);
+  });
+
+  it("restoreProbabilities returns a constant map unchanged through resampling", () => {
+    const shape: Shape = [8, 8, 8];
+    const image = volume("t1", shape, 1, (z) => (z >= 2 && z < 6 ? 1 : 0));
+    const p = preprocessCase({ id: "p", modalities: ["t1"], images: [image] }, { targetSpacing: [2, 2, 2] });
+    expect(p.shape).toEqual([2, 4, 4]);
+    const probabilities = new Float32Array(2 * 4 * 4 * 2);
+    for (let i = 0; i < probabilities.length; i += 2) {
+      probabilities[i] = 0.75;
+      probabilities[i + 1] = 0.25;
+    }
+    const restored = restoreProbabilities(probabilities, 2, p.meta);
+    for (let z = 0; z < 8; z++) {
+      const i = ((z * 8 + 3) * 8 + 3) * 2;
+      // Inside the crop box (z 2..5) the interpolation of a constant is that constant.
+      expect([restored[i], restored[i + 1]], `z ${z}`).toEqual(z >= 2 && z < 6 ? [0.75, 0.25] : [1, 0]);
+    }
+  });
+});
+
 describe("preprocessCase input checks", () => {
   it("names both files when the grids differ", () => {
     const a = volume("case-t1n", [4, 5, 6], 1, () => 1);
