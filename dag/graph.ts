@@ -133,8 +133,8 @@ export class GraphBuilder {
     const nodes = new Map<NodeKey, GraphNode>();
     const order: NodeKey[] = [];
     const positionOf = new Map<NodeKey, number>();
-    // Applications declare shared nodes once per point; a declaration whose kind, params and
-    // (deduplicated) inputs were seen before has the same key, found without hashing again.
+    // Applications declare shared nodes once per point. A declaration whose kind, params and
+    // (deduplicated) inputs were seen before has the same key, so it is found without hashing.
     const keyBySignature = new Map<string, NodeKey>();
     for (const declaration of this.declarations) {
       const signature = declarationSignature(declaration, (ref) =>

@@ -195,7 +195,7 @@ export function missReason(node: GraphNode, cached: readonly CachedNode[]): stri
   return `vs cached ${shortKey(nearest.key)}: ${listed}${more}`;
 }
 
-/** Longest value the plan table prints in full; `--json` always has the whole value. */
+/** Maximum length of a value the plan table prints in full; `--json` always has the whole value. */
 const maxShownLength = 40;
 
 /** Formats a value for the plan table: strings bare, the rest as JSON, long lists as their length. */
