@@ -1,7 +1,7 @@
 """nibabel's side of `npm run bench:nifti`: load a case's images and segmentation.
 
 Usage: load_nibabel.py serve FILE...    -> for each line read on stdin, one timed load of the
-                                          FILEs, answered with one line: the seconds it took
+                                          FILEs, then one output line: the seconds it took
        load_nibabel.py memory FILE...   -> JSON {"baselineRssBytes", "peakRssBytes"}
 
 A load is nib.load(f).get_fdata(dtype=np.float32) for every FILE, keeping the arrays as a
@@ -43,7 +43,7 @@ def main():
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         print(json.dumps({"baselineRssBytes": baseline, "peakRssBytes": peak, "arrays": len(arrays)}))
     else:
-        raise SystemExit(f"unknown mode {mode}; use time or memory")
+        raise SystemExit(f"invalid mode {mode}; use serve or memory")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ if (folder === undefined) {
 
 const files = await caseFiles(folder);
 if (files === undefined) {
-  process.stderr.write(`${folder} holds no BraTS case files\n`);
+  process.stderr.write(`no BraTS case files found in ${folder}\n`);
   process.exit(2);
 }
 

@@ -1,8 +1,8 @@
 /**
- * `npm run bench:nifti`: time to load a real BraTS case (4 modalities + segmentation) with
- * fancl's loadCase against nibabel's `nib.load(f).get_fdata(dtype=np.float32)`, in the same
- * run, and fancl's peak memory while loading; writes the `## nifti` section of
- * docs/benchmarks.md.
+ * `npm run bench:nifti`: times loading a real BraTS case (4 modalities + segmentation) with
+ * fancl's loadCase and with nibabel's `nib.load(f).get_fdata(dtype=np.float32)` in the same
+ * run. It also measures the peak memory of both while loading, and writes the `## nifti`
+ * section of docs/benchmarks.md.
  *
  * Usage: node dist/bench/nifti/run.js [--runs N] [CASE_FOLDER...]
  * Default cases: one BraTS 2023 and one BraTS 2018 case from ../shared/data.
@@ -18,10 +18,10 @@ import { parseArgs } from "node:util";
 
 import { caseFiles, loadCase } from "../../src/data/dataset.js";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, "../../..");
+const compiledDir = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(compiledDir, "../../..");
 const pythonScript = path.join(repoRoot, "bench/nifti/load_nibabel.py");
-const memoryScript = path.join(here, "memory.js");
+const memoryScript = path.join(compiledDir, "memory.js");
 const docsFile = path.join(repoRoot, "docs/benchmarks.md");
 const sharedData = path.resolve(repoRoot, "../shared/data");
 

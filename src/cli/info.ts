@@ -44,7 +44,7 @@ export interface InfoReport {
   readonly nonFinite: number;
 }
 
-/** The report of one image. */
+/** Builds the report of one image. */
 export function infoReport(image: NiftiImage): InfoReport {
   const { min, max, mean, nonFinite } = valueSummary(image.data);
   const g = image.geometry;
@@ -97,7 +97,7 @@ export function valueSummary(data: ArrayLike<number>): {
     : { min, max, mean: sum / finite, nonFinite: data.length - finite };
 }
 
-/** The text form: one fact per line, the affine as four rows. */
+/** Formats the report as text: one fact per line, the affine as four rows. */
 export function formatInfo(report: InfoReport): string {
   const fmt = (v: number | null) => (v === null ? "none" : String(v));
   const scaling = report.sclSlope !== 0 && Number.isFinite(report.sclSlope) ? "applied" : "none";

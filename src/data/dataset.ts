@@ -63,8 +63,9 @@ const niftiExtension = /\.nii(\.gz)?$/;
 
 /**
  * Finds the case folders directly under `root`, sorted by id. A folder with no file of either
- * layout is not a case and is skipped; a folder with some is a case and must be complete
- * (MissingModalityError) and unambiguous (CaseLayoutError). The segmentation is optional.
+ * layout is not a case and is skipped. A folder with some is a case, so it must be complete
+ * (else MissingModalityError) and unambiguous (else CaseLayoutError). The segmentation is
+ * optional.
  */
 export async function discoverCases(root: string): Promise<CaseFiles[]> {
   let entries;
@@ -86,7 +87,7 @@ export async function discoverCases(root: string): Promise<CaseFiles[]> {
   return cases;
 }
 
-/** The files of one case folder, or undefined when it holds no file of either layout. */
+/** Lists the files of one case folder, or returns undefined when it has no file of either layout. */
 export async function caseFiles(folder: string, id = path.basename(folder)): Promise<CaseFiles | undefined> {
   const names = (await readdir(folder, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
   const matches = {
@@ -107,7 +108,7 @@ export async function caseFiles(folder: string, id = path.basename(folder)): Pro
   const byRole = matches[layout];
   for (const [role, files] of byRole) {
     if (files.length > 1) {
-      throw new CaseLayoutError(id, folder, `it holds ${files.length} ${role} files (${files.join(", ")}); keep one`);
+      throw new CaseLayoutError(id, folder, `it contains ${files.length} ${role} files (${files.join(", ")}); keep one`);
     }
   }
   const images = modalityOrder.map((modality) => {
@@ -129,11 +130,11 @@ export async function caseFiles(folder: string, id = path.basename(folder)): Pro
 }
 
 /**
- * Reads and validates a case: its images (one after the other, to bound memory) and, when present, its
- * segmentation. Checks that all share the first image's grid (same shape; affines within
- * `defaultGridTolerance`), that images are finite, and that labels are 2023 labels after
- * mapping legacy 4 → 3 (recorded in `notices`). With `requireSeg`, a case without a
- * segmentation is a MissingSegmentationError.
+ * Reads and validates a case: its images (one after the other, to bound memory) and, when
+ * present, its segmentation. All files must share the first image's grid: the same shape, and
+ * affines within `defaultGridTolerance`. Images must be finite. Labels must be 2023 labels
+ * once legacy 4 is mapped to 3, which is recorded in `notices`. With `requireSeg`, a case
+ * without a segmentation is a MissingSegmentationError.
  */
 export async function loadCase(files: CaseFiles, options: { readonly requireSeg: boolean }): Promise<LoadedCase> {
   if (options.requireSeg && files.seg === undefined) {

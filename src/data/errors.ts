@@ -1,11 +1,11 @@
 /**
  * Errors found while discovering and validating dataset cases. Each kind is its own class with
- * a `_tag` and the case, file and value at fault; the message says what to do. They extend
- * UsageError, so the CLI prints the message and exits with 2.
+ * a `_tag` and the case, file and value at fault, and the message states what to do. They
+ * extend UsageError, so the CLI prints the message and exits with 2.
  */
 import { UsageError } from "../cli/command.js";
 
-/** The dataset root is missing, not a folder, or holds no case folder. */
+/** The dataset root is missing, not a folder, or contains no case folder. */
 export class DatasetRootError extends UsageError {
   readonly _tag = "DatasetRootError";
   constructor(
@@ -19,7 +19,7 @@ export class DatasetRootError extends UsageError {
   }
 }
 
-/** A case folder mixes layouts or holds two files for one modality. */
+/** A case folder mixes layouts or contains two files for one modality. */
 export class CaseLayoutError extends UsageError {
   readonly _tag = "CaseLayoutError";
   constructor(
@@ -77,7 +77,7 @@ export class GridMismatchError extends UsageError {
   }
 }
 
-/** An image holds NaN or ±Infinity. */
+/** An image contains NaN or ±Infinity. */
 export class NonFiniteVoxelError extends UsageError {
   readonly _tag = "NonFiniteVoxelError";
   constructor(

@@ -22,9 +22,9 @@ export interface NormalisedLabels {
 }
 
 /**
- * Brings a segmentation to the 2023 labels: a map with 4 and no 3 has 4 mapped to 3 (with a
- * notice); a map with both is a MixedLabelConventionError; any other label above 3 is an
- * InvalidLabelError naming the value and how many voxels hold it. `caseId` is for messages.
+ * Brings a segmentation to the 2023 labels. A map with 4 and no 3 has 4 mapped to 3, with a
+ * notice. A map with both is a MixedLabelConventionError. Any other label above 3 is an
+ * InvalidLabelError naming the value and its voxel count. `caseId` is used in messages.
  */
 export function normaliseLabels(volume: LabelVolume, caseId: string): NormalisedLabels {
   const counts = new Uint32Array(256);

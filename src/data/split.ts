@@ -7,9 +7,9 @@ import { SplitError } from "./errors.js";
 
 /**
  * Splits `caseIds` into `k` folds and returns, for fold f, its held-out ids (sorted). Cases are
- * ordered by SHA-256 of `${seed}:${id}` and dealt round-robin, so the result depends only on the
- * set of ids, `k` and `seed` (not on the input order), fold sizes differ by at most one, and
- * every id is held out exactly once. Needs 2 ≤ k ≤ number of ids and unique ids.
+ * ordered by SHA-256 of `${seed}:${id}` and dealt round-robin. The result therefore depends only
+ * on the set of ids, `k` and `seed`, not on the input order. Fold sizes differ by at most one
+ * and every id is held out exactly once. Needs unique ids and 2 ≤ k ≤ number of ids.
  */
 export function kFoldSplit(caseIds: readonly string[], k: number, seed: number): string[][] {
   if (!Number.isInteger(k) || k < 2) {
@@ -32,7 +32,10 @@ export function kFoldSplit(caseIds: readonly string[], k: number, seed: number):
   // A keyed hash gives every id a place that depends on the seed and on nothing else.
   const ranked = [...unique]
     .map((id) => ({ id, rank: createHash("sha256").update(`${seed}:${id}`).digest("hex") }))
-    .sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : a.id < b.id ? -1 : 1));
+    .sort((a, b) => {
+      if (a.rank !== b.rank) return a.rank < b.rank ? -1 : 1;
+      return a.id < b.id ? -1 : 1;
+    });
 
   const folds: string[][] = Array.from({ length: k }, () => []);
   ranked.forEach(({ id }, i) => folds[i % k]!.push(id));

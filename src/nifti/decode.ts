@@ -23,8 +23,9 @@ export function voxelCount(header: Pick<NiftiHeader, "shape">): number {
 }
 
 /**
- * The stored voxel values, unscaled, in file order (x fastest). May share memory with `bytes`
- * (and swaps big-endian bytes there in place), so the caller must own `bytes`.
+ * Returns the stored voxel values, unscaled, in file order (x fastest). The result may share
+ * memory with `bytes`, and big-endian bytes are swapped there in place, so the caller must own
+ * `bytes`.
  */
 export function rawVoxels(bytes: Uint8Array, header: NiftiHeader, file: string): RawVoxels {
   const count = voxelCount(header);
@@ -83,10 +84,10 @@ const integerMagnitude: Partial<Record<NiftiDatatype, number>> = {
 const float32Max = 3.4028234663852886e38;
 
 /**
- * `raw · scl_slope + scl_inter` (when the slope is non-zero) into a new array of the given
- * kind; each value is computed in double precision and rounded once to the output type.
- * Integer data always gives finite values: a slope that would push them past the float32 range
- * is a NiftiFormatError, so only float files can hold NaN or infinities.
+ * Computes `raw · scl_slope + scl_inter` (when the slope is non-zero) into a new array of the
+ * given kind. Each value is computed in double precision and rounded once to the output type.
+ * A slope that would push integer data past the float32 range is a NiftiFormatError, so
+ * integer files always give finite values and only float files can contain NaN or infinities.
  */
 export function scaledVoxels<T extends Float32Array | Float64Array>(
   raw: RawVoxels,
@@ -112,9 +113,9 @@ export function scaledVoxels<T extends Float32Array | Float64Array>(
 }
 
 /**
- * The voxel values as uint8 labels. Every scaled value, rounded to float32 as `readVolume`
- * would give it, must be an integer in 0..255; otherwise NiftiLabelValueError names the first
- * offending voxel. Float files with integral values are accepted.
+ * Converts the voxel values to uint8 labels. Every scaled value, rounded to float32 as
+ * `readVolume` would give it, must be an integer in 0..255, else a NiftiLabelValueError names
+ * the first offending voxel. Float files with integral values are accepted.
  */
 export function labelVoxels(raw: RawVoxels, header: NiftiHeader, file: string): Uint8Array {
   const out = new Uint8Array(raw.length);

@@ -1,7 +1,7 @@
 /**
  * Errors thrown by the NIfTI reader and writer. Each kind is its own class with a `_tag` and
- * the offending file and value, so callers can tell them apart and the CLI can print the
- * message (which says what to do) and exit with 2, as for any UsageError.
+ * the offending file and value, so callers can tell them apart. The message states what to do,
+ * and the CLI prints it and exits with 2, as for any UsageError.
  */
 import { UsageError } from "../cli/command.js";
 
@@ -61,7 +61,7 @@ export class NiftiShapeError extends UsageError {
   }
 }
 
-/** A label map holds a value that is not an integer in 0..255 (or is NaN). */
+/** A label map contains a value that is not an integer in 0..255 (or is NaN). */
 export class NiftiLabelValueError extends UsageError {
   readonly _tag = "NiftiLabelValueError";
   constructor(

@@ -34,8 +34,9 @@ export function bestAffine(fields: TransformFields): { affine: Affine; source: A
 }
 
 /**
- * The qform affine: rotation from the quaternion (b, c, d; a recovered as in nifti1_io.c),
- * times diag(dx, dy, qfac·dz), plus the qoffset. A qfac other than -1 counts as 1.
+ * Builds the qform affine: the rotation of the quaternion (b, c, d, with a recovered as
+ * nifti1_io.c does), times diag(dx, dy, qfac·dz), plus the qoffset. A qfac other than -1 counts
+ * as 1.
  */
 export function qformAffine(
   quatern: readonly [number, number, number, number, number, number],
@@ -119,16 +120,16 @@ export function axisAlignedGeometry(
   };
 }
 
-/** The reference's geometry (same affine, voxel (0,0,0) in the same place) with other dims. */
+/** Returns the reference's geometry (same affine, voxel (0,0,0) in the same place) with other dims. */
 export function geometryWithDims(reference: Geometry, dims: readonly [number, number, number]): Geometry {
   checkDims(dims);
   return { ...reference, dims: [dims[0], dims[1], dims[2]] };
 }
 
 /**
- * Geometry of the sub-grid of `reference` that starts at voxel `start` (NIfTI order [x, y, z],
- * may be negative for padding) and has `dims` voxels: the same directions and spacing, with
- * the qform and sform offsets moved to the world position of `start`.
+ * Returns the geometry of the sub-grid of `reference` that starts at voxel `start` and has
+ * `dims` voxels. `start` is in NIfTI order [x, y, z] and may be negative (padding). Directions
+ * and spacing stay, and the qform and sform offsets move to the world position of `start`.
  */
 export function croppedGeometry(
   reference: Geometry,
@@ -169,8 +170,9 @@ export interface GridTolerance {
 export const defaultGridTolerance: GridTolerance = { relativeDirection: 1e-4, offsetMm: 1e-3 };
 
 /**
- * Why two geometries are not the same grid (shape, spacing or affine), or undefined when they
- * are within `tolerance`. The text names the values, e.g. "shape 240x240x154 vs 240x240x155".
+ * Describes why two geometries are not the same grid (shape, spacing or affine), or returns
+ * undefined when they agree within `tolerance`. The text names the values, e.g. "shape
+ * 240x240x154 vs 240x240x155".
  */
 export function gridDifference(a: Geometry, b: Geometry, tolerance = defaultGridTolerance): string | undefined {
   if (a.dims.some((n, i) => n !== b.dims[i])) {

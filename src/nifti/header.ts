@@ -58,7 +58,7 @@ export const datatypeCodes: Readonly<Record<NiftiDatatype, number>> = {
  */
 export function parseHeader(bytes: Uint8Array, file: string): NiftiHeader {
   if (bytes.byteLength < 4) {
-    throw new NiftiFormatError(file, `it holds only ${bytes.byteLength} bytes`);
+    throw new NiftiFormatError(file, `it is only ${bytes.byteLength} bytes long`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const { version, littleEndian } = detectVersion(view, file);
@@ -143,7 +143,7 @@ export function parseHeader(bytes: Uint8Array, file: string): NiftiHeader {
   };
 }
 
-/** True when scl_slope asks for scaling: non-zero and finite (NaN and 0 mean "none"). */
+/** Tells whether scl_slope requests scaling: non-zero and finite (NaN and 0 mean "none"). */
 export function hasScaling(header: Pick<NiftiHeader, "sclSlope" | "sclInter">): boolean {
   const inter = Number.isFinite(header.sclInter) ? header.sclInter : 0;
   return header.sclSlope !== 0 && Number.isFinite(header.sclSlope) && (header.sclSlope !== 1 || inter !== 0);

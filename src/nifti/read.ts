@@ -68,8 +68,8 @@ export async function readVolume(path: string): Promise<Volume> {
 
 /**
  * Reads a 3-D label map as uint8. Values (after scaling) must be integers in 0..255, whatever
- * the stored datatype (a float segmentation with whole values is fine); labels are not
- * remapped here (legacy label 4 stays 4; see src/data/labels.ts).
+ * the stored datatype, so a float segmentation with whole values is fine. Labels are not
+ * remapped here: legacy label 4 stays 4 (src/data/labels.ts maps it).
  */
 export async function readLabelVolume(path: string): Promise<LabelVolume> {
   const { bytes, header } = await readHeaderAndBytes(path);
@@ -78,13 +78,13 @@ export async function readLabelVolume(path: string): Promise<LabelVolume> {
   return { path, geometry: header.geometry, data: labelVoxels(raw, header, path) };
 }
 
-/** The whole decompressed file and its parsed header. */
+/** Reads the whole file, decompressed, and parses its header. */
 export async function readHeaderAndBytes(path: string): Promise<{ bytes: Uint8Array; header: NiftiHeader }> {
   const bytes = await readDecompressed(path);
   return { bytes, header: parseHeader(bytes, path) };
 }
 
-/** The file's bytes, gunzipped when they start with the gzip magic (1f 8b). */
+/** Reads the file's bytes and gunzips them when they start with the gzip magic (1f 8b). */
 async function readDecompressed(path: string): Promise<Uint8Array> {
   let stored: Buffer;
   try {

@@ -7,7 +7,7 @@
  * [nx, ny, nz]; `spacing` is in millimetres in NIfTI order [dx, dy, dz].
  */
 
-/** Where the voxel-to-world affine came from, by nibabel's rule. */
+/** Source of the voxel-to-world affine, chosen by nibabel's rule. */
 export type AffineSource = "sform" | "qform" | "pixdim";
 
 export type NiftiDatatype =
@@ -80,7 +80,7 @@ export interface NiftiExtension {
 /**
  * A NIfTI image of any dimensionality with the facts of its header, as `readNifti` returns it.
  *
- * `data` holds the voxel values after scl_slope/scl_inter, in file order (x fastest, then y,
+ * `data` contains the voxel values after scl_slope/scl_inter, in file order (x fastest, then y,
  * z, t, ...): a row-major array of shape `shape` reversed. It is a Float64Array when the file
  * stores float64, else a Float32Array (values computed in double precision, then rounded).
  */

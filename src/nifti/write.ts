@@ -1,6 +1,6 @@
 /**
  * Writing a 3-D image or label map as NIfTI-1 (little-endian, no extensions) on the grid of a
- * reference image: dims, pixdim, qform, sform, their codes, qfac and units are copied from the
+ * reference image. Dims, pixdim, qform, sform, their codes, qfac and units are copied from the
  * Geometry, so ITK-SNAP, 3D Slicer and nibabel overlay the result exactly on the reference.
  */
 import { rename, rm, writeFile } from "node:fs/promises";
@@ -51,7 +51,9 @@ export async function writeNifti(
     throw new NiftiWriteError(path, `dims ${geometry.dims.join("x")} exceed NIfTI-1's limit of 32767 per axis`);
   }
 
-  const datatype: NiftiDatatype = data instanceof Float32Array ? "float32" : data instanceof Uint8Array ? "uint8" : "int16";
+  let datatype: NiftiDatatype = "int16";
+  if (data instanceof Float32Array) datatype = "float32";
+  if (data instanceof Uint8Array) datatype = "uint8";
   const header = niftiHeader(geometry, datatype, data.BYTES_PER_ELEMENT * 8, options.description ?? "fancl");
   const voxels = littleEndianBytes(data);
   const file = Buffer.concat([header, voxels]);
@@ -67,7 +69,7 @@ export async function writeNifti(
   }
 }
 
-/** The 352 header bytes for a 3-D little-endian NIfTI-1 file on `geometry`'s grid. */
+/** Builds the 352 header bytes of a 3-D little-endian NIfTI-1 file on `geometry`'s grid. */
 export function niftiHeader(geometry: Geometry, datatype: NiftiDatatype, bitpix: number, description: string): Buffer {
   const header = Buffer.alloc(voxOffset);
   header.writeInt32LE(348, 0);
@@ -96,7 +98,7 @@ export function niftiHeader(geometry: Geometry, datatype: NiftiDatatype, bitpix:
   return header;
 }
 
-/** The array's bytes in little-endian order (a view on little-endian hosts, else a swapped copy). */
+/** Returns the array's bytes in little-endian order (a view on little-endian hosts, else a swapped copy). */
 function littleEndianBytes(data: Float32Array | Uint8Array | Int16Array): Buffer {
   const view = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (endianness() === "LE" || data.BYTES_PER_ELEMENT === 1) return view;

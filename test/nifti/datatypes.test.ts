@@ -89,7 +89,7 @@ describe("datatypes", () => {
   });
 });
 
-/** A python3 that can import nibabel (Debian's lives in /usr/bin), or undefined. */
+/** Finds a python3 that can import nibabel (Debian's is /usr/bin/python3), or returns undefined. */
 function pythonWithNibabel(): string | undefined {
   for (const python of ["/usr/bin/python3", "python3"]) {
     try {

@@ -1,6 +1,6 @@
 /**
  * Bad NIfTI inputs each give their own error class, carrying the file, with a message that
- * names the file and says what to do. Fixtures are corrupted copies written to a temp folder.
+ * names the file and what to do. Fixtures are corrupted copies written to a temp folder.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";

@@ -1,6 +1,6 @@
 /**
- * writeNifti → readNifti round trips keep geometry and values; when Debian's nibabel is
- * importable, nibabel reads the written files with the reference's affine and header fields.
+ * writeNifti → readNifti round trips keep geometry and values. When Debian's nibabel is
+ * importable, it must read the written files with the reference's affine and header fields.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -16,7 +16,7 @@ const edge = path.resolve(process.cwd(), "../shared/data/nifti-edge");
 const tmp = mkdtempSync(path.join(os.tmpdir(), "fancl-nifti-write-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** A python3 that can import nibabel (Debian's lives in /usr/bin), or undefined. */
+/** Finds a python3 that can import nibabel (Debian's is /usr/bin/python3), or returns undefined. */
 function pythonWithNibabel(): string | undefined {
   for (const python of ["/usr/bin/python3", "python3"]) {
     try {
@@ -30,7 +30,7 @@ function pythonWithNibabel(): string | undefined {
 }
 const python = pythonWithNibabel();
 
-/** What nibabel reads from `file`: header fields and value facts, as JSON. */
+/** Reads `file` with nibabel and returns its header fields and voxel sum. */
 function nibabelFacts(file: string): {
   shape: number[];
   zooms: number[];
