@@ -1,6 +1,7 @@
 /** `fancl info FILE [--json]`: the header facts and value range of any NIfTI file. */
 import { parseArgs } from "node:util";
 
+import { hasScaling } from "../nifti/header.js";
 import { readNifti } from "../nifti/read.js";
 import type { NiftiImage } from "../nifti/types.js";
 import { UsageError, type Command } from "./command.js";
@@ -100,7 +101,7 @@ export function valueSummary(data: ArrayLike<number>): {
 /** Formats the report as text: one fact per line, the affine as four rows. */
 export function formatInfo(report: InfoReport): string {
   const fmt = (v: number | null) => (v === null ? "none" : String(v));
-  const scaling = report.sclSlope !== 0 && Number.isFinite(report.sclSlope) ? "applied" : "none";
+  const scaling = hasScaling(report) ? "applied" : "none";
   const lines = [
     ["file", report.file],
     ["format", `NIfTI-${report.niftiVersion}, ${report.byteOrder}-endian`],
@@ -121,7 +122,8 @@ export function formatInfo(report: InfoReport): string {
     ["non-finite", String(report.nonFinite)],
     [`affine (${report.affineSource})`, ""],
   ].map(([key, value]) => `${key!.padEnd(18)}${value}`.trimEnd());
-  const rows = report.affine.map((row) => `  [${row.map((v) => String(v).padStart(14)).join(" ")} ]`);
+  // Six significant digits keep the rows aligned; --json has full precision.
+  const rows = report.affine.map((row) => `  [${row.map((v) => String(Number(v.toPrecision(6))).padStart(12)).join(" ")} ]`);
   return `${[...lines, ...rows].join("\n")}\n`;
 }
 

@@ -72,6 +72,7 @@ describe("fancl info text", () => {
     expect(out).toMatch(/^format\s+NIfTI-1, big-endian$/m);
     expect(out).toMatch(/^affine \(sform\)$/m);
     expect(out).toMatch(/^\s+\[\s+-2\s+0\s+0\s+32 \]$/m);
+    expect(out).toMatch(/^scl_slope\s+\S+ \(scaling none\)$/m);
   });
 
   it("needs exactly one file", async () => {
