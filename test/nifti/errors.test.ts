@@ -29,7 +29,7 @@ function fixture(name: string, bytes: Uint8Array): string {
   return file;
 }
 
-describe("NIfTI read errors", () => {
+describe("NIfTI read errors and gzip edge cases", () => {
   it("a .nii.gz cut in half is a NiftiTruncatedError naming the file", async () => {
     const whole = readFileSync(path.join(edge, "standard.nii.gz"));
     const file = fixture("cut.nii.gz", whole.subarray(0, Math.floor(whole.length / 2)));
@@ -93,6 +93,14 @@ describe("NIfTI read errors", () => {
     const file = path.join(tmp, "negative.nii.gz");
     await writeNifti(file, data, axisAlignedGeometry([2, 2, 2], [1, 1, 1]));
     await expect(readLabelVolume(file)).rejects.toThrow(/voxel 3 has value -1/);
+  });
+
+  it("reads a .nii.gz made of two gzip members (as bgzip and pigz write)", async () => {
+    const whole = gunzipSync(readFileSync(path.join(edge, "standard.nii.gz")));
+    const half = Math.floor(whole.length / 2);
+    const file = fixture("members.nii.gz", Buffer.concat([gzipSync(whole.subarray(0, half)), gzipSync(whole.subarray(half))]));
+    const [joined, original] = await Promise.all([readNifti(file), readNifti(path.join(edge, "standard.nii.gz"))]);
+    expect(Array.from(joined.data)).toEqual(Array.from(original.data));
   });
 
   it("reads the float64 legacy segmentation as integral labels without remapping 4", async () => {
