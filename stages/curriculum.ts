@@ -7,8 +7,6 @@ import path from "node:path";
 import { Schema } from "effect";
 
 import { defineStage } from "../dag/stage.js";
-import { loadPreprocessed } from "../src/preprocess/storage.js";
-import { buildCurricula, easyVoxels } from "../src/train/curriculum.js";
 import { saveCurricula } from "./curriculum-files.js";
 import { asList } from "./train.js";
 
@@ -26,6 +24,8 @@ export const curriculumStage = defineStage<typeof CurriculumParams.Type>({
   worker: false,
   resources: () => ({ cpu: 1, gpus: 0, gpuMemoryMiB: 0 }),
   run: async (ctx) => {
+    const { loadPreprocessed } = await import("../src/preprocess/storage.js");
+    const { buildCurricula, easyVoxels } = await import("../src/train/curriculum.js");
     const { caseId } = ctx.params;
     const preprocessed = await loadPreprocessed(path.join(asList(ctx.inputs.case)[0]!, "case"));
     if (preprocessed.label === undefined) {

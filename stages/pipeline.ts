@@ -15,7 +15,7 @@ import type { ExperimentPoint, LoadedExperiment } from "../dag/app.js";
 import type { GraphBuilder, InputRef, NodeRef } from "../dag/graph.js";
 import { discoverCases, type CaseFiles } from "../src/data/dataset.js";
 import { kFoldSplit } from "../src/data/split.js";
-import { syntheticCaseId } from "../src/synth/dataset.js";
+import { syntheticCaseId } from "../src/synth/generate.js";
 import type { StudyConfig } from "./experiment.js";
 import type { TrainParams } from "./train.js";
 

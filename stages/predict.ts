@@ -8,12 +8,6 @@ import path from "node:path";
 import { Schema } from "effect";
 
 import { defineStage } from "../dag/stage.js";
-import { predictVolume } from "../src/infer/sliding-window.js";
-import { loadNetwork } from "../src/nn/network.js";
-import { writeNifti } from "../src/nifti/write.js";
-import { loadPreprocessed } from "../src/preprocess/storage.js";
-import { restoreLabels } from "../src/preprocess/pipeline.js";
-import { stageBackend } from "./backend.js";
 import { asList } from "./train.js";
 
 const PredictParams = Schema.Struct({
@@ -35,6 +29,12 @@ export const predictStage = defineStage<typeof PredictParams.Type>({
     return { cpu: 1, gpus: onGpu ? 1 : 0, gpuMemoryMiB: onGpu ? 4096 : 0 };
   },
   run: async (ctx) => {
+    const { stageBackend } = await import("./backend.js");
+    const { predictVolume } = await import("../src/infer/sliding-window.js");
+    const { loadNetwork } = await import("../src/nn/network.js");
+    const { writeNifti } = await import("../src/nifti/write.js");
+    const { loadPreprocessed } = await import("../src/preprocess/storage.js");
+    const { restoreLabels } = await import("../src/preprocess/pipeline.js");
     const backend = await stageBackend(ctx.log);
     const modelDir = path.join(asList(ctx.inputs.model)[0]!, "model");
     const network = await loadNetwork(modelDir);

@@ -7,12 +7,10 @@ import path from "node:path";
 import { Schema } from "effect";
 
 import { defineStage } from "../dag/stage.js";
-import { saveNetwork, type NetworkConfig } from "../src/nn/network.js";
-import { loadPreprocessed } from "../src/preprocess/storage.js";
+import type { NetworkConfig } from "../src/nn/network.js";
 import { loadCurricula } from "./curriculum-files.js";
-import { trainNetwork, type TrainingCase } from "../src/train/trainer.js";
+import type { TrainingCase } from "../src/train/trainer.js";
 import { writeJson } from "./io.js";
-import { stageBackend } from "./backend.js";
 
 const Int = Schema.Int;
 const Num = Schema.Finite;
@@ -76,6 +74,11 @@ export const trainStage = defineStage<TrainParams>({
     return { cpu: 1, gpus: onGpu ? 1 : 0, gpuMemoryMiB: onGpu ? gpuMemoryMiB(params) : 0 };
   },
   run: async (ctx) => {
+    // Loaded here, not at the top: every worker imports the registry, and most never train.
+    const { stageBackend } = await import("./backend.js");
+    const { saveNetwork } = await import("../src/nn/network.js");
+    const { loadPreprocessed } = await import("../src/preprocess/storage.js");
+    const { trainNetwork } = await import("../src/train/trainer.js");
     const backend = await stageBackend(ctx.log);
     const caseDirs = asList(ctx.inputs.cases);
     const curriculumDirs = ctx.inputs.curricula === undefined ? [] : asList(ctx.inputs.curricula);
