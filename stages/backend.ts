@@ -9,6 +9,10 @@ const preferences: readonly BackendPreference[] = ["auto", "tensorflow-gpu", "te
 
 export const backendEnvironmentVariable = "FANCL_BACKEND";
 
+/**
+ * Activates the configured backend and logs one line naming it. The backends skipped on the way
+ * (native packages not installed, say) are logged only when FANCL_LOG_BACKENDS is set.
+ */
 export async function stageBackend(log: (message: string) => void): Promise<BackendInfo> {
   const requested = process.env[backendEnvironmentVariable] ?? "auto";
   if (!preferences.includes(requested as BackendPreference)) {
@@ -16,5 +20,8 @@ export async function stageBackend(log: (message: string) => void): Promise<Back
       `${backendEnvironmentVariable}=${requested} is not a backend; use one of ${preferences.join(", ")}`,
     );
   }
-  return initBackend(requested as BackendPreference, log);
+  const verbose = process.env.FANCL_LOG_BACKENDS !== undefined;
+  return initBackend(requested as BackendPreference, (line) => {
+    if (verbose || !line.includes("not available")) log(line);
+  });
 }
