@@ -1,5 +1,5 @@
 /**
- * Cropping to the non-zero bounding box, and its inverse.
+ * Cropping to a bounding box, and its inverse.
  *
  * Volumes are row-major [D, H, W] (x fastest), optionally with C channels last ([D, H, W, C]).
  * Boxes are half-open voxel ranges in array order: z in [start[0], end[0]), y in
@@ -16,62 +16,6 @@ export interface CropBox {
 
 export function boxShape(box: CropBox): [number, number, number] {
   return [box.end[0] - box.start[0], box.end[1] - box.start[1], box.end[2] - box.start[2]];
-}
-
-/**
- * Returns the brain mask of a case: 1 where at least one of `volumes` (each row-major
- * [D, H, W], `voxels` long) is non-zero. An empty list gives an all-zero mask.
- */
-export function nonzeroMask(volumes: readonly ArrayLike<number>[], voxels: number): Uint8Array {
-  const mask = new Uint8Array(voxels);
-  for (const volume of volumes) {
-    if (volume.length !== voxels) {
-      throw new RangeError(`volume has ${volume.length} voxels but the grid has ${voxels}; all volumes must share one grid`);
-    }
-    for (let i = 0; i < voxels; i++) {
-      if (volume[i] !== 0) mask[i] = 1;
-    }
-  }
-  return mask;
-}
-
-/**
- * Returns the smallest box that contains every voxel where `mask` ([D, H, W]) is non-zero.
- * An all-zero mask gives the whole grid, as in nnU-Net, so an empty scan still yields a case.
- */
-export function maskBox(mask: Uint8Array, shape: Shape3): CropBox {
-  const [nz, ny, nx] = shape;
-  let z0 = nz, y0 = ny, x0 = nx;
-  let z1 = -1, y1 = -1, x1 = -1;
-
-  for (let z = 0; z < nz; z++) {
-    for (let y = 0; y < ny; y++) {
-      const row = (z * ny + y) * nx;
-      let first = 0;
-      while (first < nx && mask[row + first] === 0) first++;
-      if (first === nx) continue;
-      let last = nx - 1;
-      while (mask[row + last] === 0) last--;
-
-      if (z < z0) z0 = z;
-      z1 = z;
-      if (y < y0) y0 = y;
-      if (y > y1) y1 = y;
-      if (first < x0) x0 = first;
-      if (last > x1) x1 = last;
-    }
-  }
-
-  if (z1 < 0) return { start: [0, 0, 0], end: [nz, ny, nx] };
-  return { start: [z0, y0, x0], end: [z1 + 1, y1 + 1, x1 + 1] };
-}
-
-/**
- * Returns the smallest box that contains every voxel where at least one of `volumes` (each
- * [D, H, W]) is non-zero. All-zero volumes, or none, give the whole grid.
- */
-export function nonzeroBox(volumes: readonly ArrayLike<number>[], shape: Shape3): CropBox {
-  return maskBox(nonzeroMask(volumes, shape[0] * shape[1] * shape[2]), shape);
 }
 
 function checkBox(box: CropBox, shape: Shape3): void {

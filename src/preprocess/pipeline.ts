@@ -2,14 +2,15 @@
  * nnU-Net's preprocessing of one case, and its inverse for predictions.
  *
  * Forward, in nnU-Net's order:
- * 1. crop to the bounding box of the voxels that are non-zero in any modality (the brain mask);
+ * 1. crop to the bounding box of the brain mask: voxels non-zero in any modality, holes filled;
  * 2. z-score each modality over the brain mask and set the voxels outside it to 0;
  * 3. optionally resample to a target spacing, trilinear for images, nearest neighbour for labels.
  * Inverse: resample a prediction back to the cropped grid, then uncrop it into the scan's grid,
  * which it then matches voxel for voxel.
  */
 import type { Geometry } from "../nifti/types.js";
-import { boxShape, cropVolume, maskBox, nonzeroMask, uncropVolume } from "./crop.js";
+import { boxShape, cropVolume, uncropVolume } from "./crop.js";
+import { fillHoles, maskBox, nonzeroMask } from "./mask.js";
 import { resampleLinear, resampleNearest, resampledShape } from "./resample.js";
 import type { CaseInput, ModalityNormalisation, PreprocessMeta, PreprocessOptions, PreprocessedCase } from "./types.js";
 import { zscoreInPlace } from "./zscore.js";
@@ -50,7 +51,7 @@ export function preprocessCase(loaded: CaseInput, options: PreprocessOptions = {
   const spacingBefore: [number, number, number] = [geometry.spacing[0], geometry.spacing[1], geometry.spacing[2]];
 
   // One brain mask serves both the crop box and the z-score.
-  const brain = nonzeroMask(loaded.images.map((v) => v.data), nz * ny * nx);
+  const brain = fillHoles(nonzeroMask(loaded.images.map((v) => v.data), nz * ny * nx), originalShape);
   const cropBox = maskBox(brain, originalShape);
   const croppedShape = boxShape(cropBox);
   const mask = cropVolume(brain, originalShape, cropBox);

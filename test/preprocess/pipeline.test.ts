@@ -178,6 +178,23 @@ describe("preprocessCase with other spacings", () => {
   });
 });
 
+describe("preprocessCase brain mask", () => {
+  it("counts an enclosed zero voxel as brain, as nnU-Net's hole filling does", () => {
+    // A 3³ cube of 2 with a 0 at its centre inside a 5³ grid: 27 brain voxels, 26 of value 2.
+    // mean = 52/27; variance = 104/27 − (52/27)² = 104/729, so sd = √104 / 27.
+    const inCube = (v: number) => v >= 1 && v <= 3;
+    const image = volume("t1", [5, 5, 5], 1, (z, y, x) =>
+      inCube(z) && inCube(y) && inCube(x) && !(z === 2 && y === 2 && x === 2) ? 2 : 0,
+    );
+    const p = preprocessCase({ id: "h", modalities: ["t1"], images: [image] });
+    expect(p.shape).toEqual([3, 3, 3]);
+    expect(p.meta.normalisation[0]!.mean).toBeCloseTo(52 / 27, 12);
+    expect(p.meta.normalisation[0]!.sd).toBeCloseTo(Math.sqrt(104) / 27, 12);
+    // The hole is z-scored like any brain voxel: (0 − 52/27) / (√104 / 27) = −52 / √104.
+    expect(p.image[13]).toBeCloseTo(-52 / Math.sqrt(104), 5);
+  });
+});
+
 describe("preprocessCase input checks", () => {
   it("names both files when the grids differ", () => {
     const a = volume("case-t1n", [4, 5, 6], 1, () => 1);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { nonzeroMask } from "../../src/preprocess/crop.js";
+import { nonzeroMask } from "../../src/preprocess/mask.js";
 import { zscoreInPlace } from "../../src/preprocess/zscore.js";
 
 describe("zscoreInPlace", () => {
