@@ -116,8 +116,9 @@ export const trainStage = defineStage<TrainParams>({
     const modelDir = path.join(ctx.outDir, "model");
     await saveNetwork(result.network, modelDir);
     await writeJson(path.join(modelDir, "curve.json"), result.curve);
+    // The spacing the network saw, so that a new scan at another resolution is resampled to it.
     await writeJson(path.join(modelDir, "preprocess.json"), {
-      targetSpacing: firstCase.meta.targetSpacing ?? null,
+      targetSpacing: firstCase.spacing,
       patchSize: ctx.params.schedule.patchSize,
     });
     const last = result.curve[result.curve.length - 1];
