@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 
 import { fillHoles, maskBox, nonzeroBox, nonzeroMask } from "../../src/preprocess/mask.js";
 
-/** A [D, H, W] volume with value `value` at each listed [z, y, x]. */
+/** Builds a [D, H, W] volume with value `value` at each listed [z, y, x]. */
 function volumeWith(shape: [number, number, number], voxels: [number, number, number][], value = 1): Float32Array {
   const data = new Float32Array(shape[0] * shape[1] * shape[2]);
   for (const [z, y, x] of voxels) data[(z * shape[1] + y) * shape[2] + x] = value;

@@ -21,7 +21,7 @@ const torchFixture = JSON.parse(readFileSync(path.join(here, "fixtures/resample-
 const position = (o: number, n: number, m: number) => ((o + 0.5) * n) / m - 0.5;
 
 describe("resampledShape", () => {
-  it("scales [D, H, W] by spacing / target spacing with [dx, dy, dz] in NIfTI order", () => {
+  it("scales each axis by its spacing ratio", () => {
     // D = 155 at dz 1 → 2 mm: 77.5 rounds to 78; H = 240 at 1 → 1.5 mm: 160; W = 240 at 0.5 → 1 mm: 120.
     expect(resampledShape([155, 240, 240], [0.5, 1, 1], [1, 1.5, 2])).toEqual([78, 160, 120]);
   });
@@ -36,7 +36,7 @@ describe("resampledShape", () => {
 });
 
 describe("resampleLinear", () => {
-  it("is exact on a linear ramp at points that read inside the input grid", () => {
+  it("is exact on a linear ramp inside", () => {
     // f(z, y, x) = 2z + 3y - x + 5 on a [6, 7, 8] grid, resampled to [9, 5, 13].
     const [nz, ny, nx] = [6, 7, 8];
     const [mz, my, mx] = [9, 5, 13];
@@ -106,8 +106,8 @@ describe("resampleNearest", () => {
   });
 
   it("copies every channel of the chosen voxel", () => {
-    // [1, 1, 2, 2]: two voxels along x with channels (10, 11) and (20, 21); upsampled to 4 voxels,
-    // x positions −0.25, 0.25, 0.75, 1.25 round (after clamping) to voxels 0, 0, 1, 1.
+    // Two voxels along x with channels (10, 11) and (20, 21), upsampled to 4 voxels. The x positions
+    // −0.25, 0.25, 0.75, 1.25 round, after clamping, to voxels 0, 0, 1, 1.
     const out = resampleNearest(Float32Array.from([10, 11, 20, 21]), [1, 1, 2], [1, 1, 4], 2);
     expect(Array.from(out)).toEqual([10, 11, 10, 11, 20, 21, 20, 21]);
   });

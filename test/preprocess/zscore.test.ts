@@ -16,7 +16,7 @@ describe("zscoreInPlace", () => {
     expected.forEach((v, i) => expect(volume[i]).toBeCloseTo(v, 6));
   });
 
-  it("gives mean 0 and sd 1 over the non-zero voxels of a skewed volume", () => {
+  it("standardises a skewed volume", () => {
     // Values 1000 + i² on a quarter of the voxels, the rest 0 (outside the brain).
     const n = 4000;
     const volume = new Float32Array(n);
