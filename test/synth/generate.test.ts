@@ -195,7 +195,7 @@ describe("generateCase", () => {
     }
   });
 
-  it("works on a small anisotropic-shaped grid", () => {
+  it("works on a small odd-sized grid", () => {
     const c = generateCase(0, { seed: 3, shape: [20, 30, 25], spacing: 1.5 });
     expect(c.dims).toEqual([25, 30, 20]);
     expect(c.spacing).toEqual([1.5, 1.5, 1.5]);
