@@ -114,7 +114,7 @@ function nibabelVersion(): string {
   }).trim();
 }
 
-function section(results: readonly CaseResult[], runs: number, command: string): string {
+function section(results: readonly CaseResult[], runs: number, command: string, loadAverage: number): string {
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   const [nib, numpy] = nibabelVersion().split(" ");
   const mib = (b: number) => (b / 2 ** 20).toFixed(0);
@@ -142,7 +142,8 @@ function section(results: readonly CaseResult[], runs: number, command: string):
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows,
     "",
-    `Machine: ${os.cpus().length} cores (nproc), ${cpu}, Node ${process.version}.`,
+    `Machine: ${os.cpus().length} cores (nproc), ${cpu}, Node ${process.version}; 1-minute load average`,
+    `${loadAverage.toFixed(1)} when the run started (other jobs inflate both columns alike).`,
     `Command: \`npm run build && ${command}\``,
     "",
   ].join("\n");
@@ -172,6 +173,7 @@ const { values, positionals } = parseArgs({
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
 
+const loadAverage = os.loadavg()[0]!;
 const folders = positionals.length > 0 ? positionals.map((p) => path.resolve(p)) : defaultCases;
 const results: CaseResult[] = [];
 for (const folder of folders) {
@@ -184,5 +186,5 @@ for (const folder of folders) {
 }
 
 const command = `npm run bench:nifti${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
-await writeSection(section(results, runs, command));
+await writeSection(section(results, runs, command, loadAverage));
 process.stdout.write(`wrote the nifti section of ${path.relative(process.cwd(), docsFile)}\n`);
