@@ -26,8 +26,12 @@ export class SgdOptimizer {
     this.velocities = variables.map((v) => tf.variable(tf.zerosLike(v), false));
   }
 
-  /** One update with learning rate `lr`; `gradients[i]` belongs to `variables[i]`. */
-  step(gradients: readonly tf.Tensor[], lr: number): void {
+  /**
+   * One update with learning rate `lr`; `gradients[i]` belongs to `variables[i]`. A variable
+   * without a gradient (not reached by the loss, e.g. a deep-supervision head of weight 0) is
+   * left alone, as PyTorch skips parameters whose gradient is None.
+   */
+  step(gradients: readonly (tf.Tensor | null | undefined)[], lr: number): void {
     const { momentum, nesterov, weightDecay } = this.settings;
     if (gradients.length !== this.variables.length) {
       throw new Error(`SgdOptimizer.step: ${gradients.length} gradients for ${this.variables.length} variables`);
@@ -35,9 +39,11 @@ export class SgdOptimizer {
 
     tf.tidy(() => {
       for (let i = 0; i < this.variables.length; i++) {
+        const gradient = gradients[i];
+        if (gradient === null || gradient === undefined) continue;
         const theta = this.variables[i]!;
         const velocity = this.velocities[i]!;
-        const g = weightDecay === 0 ? gradients[i]! : tf.add(gradients[i]!, tf.mul(theta, weightDecay));
+        const g = weightDecay === 0 ? gradient : tf.add(gradient, tf.mul(theta, weightDecay));
         const v = tf.add(tf.mul(velocity, momentum), g);
         const direction = nesterov ? tf.add(g, tf.mul(v, momentum)) : v;
         velocity.assign(v);

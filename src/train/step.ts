@@ -91,12 +91,12 @@ export function trainStep(
     const { value, grads } = tf.variableGrads(() => batchLoss(net, tensors, settings), [...net.variables]);
     const loss = value.dataSync()[0]!;
     value.dispose();
-    const ordered = net.variables.map((v) => grads[v.name]!);
+    const ordered = net.variables.map((v) => grads[v.name]);
     try {
       if (!Number.isFinite(loss)) throw new NonFiniteLossError(where.epoch, where.iteration, loss);
       optimizer.step(ordered, lr);
     } finally {
-      tf.dispose(ordered);
+      tf.dispose(ordered.filter((g) => g !== undefined && g !== null));
     }
     return loss;
   } finally {
