@@ -88,6 +88,8 @@ const float32Max = 3.4028234663852886e38;
  * given kind. Each value is computed in double precision and rounded once to the output type.
  * A slope that would push integer data past the float32 range is a NiftiFormatError, so
  * integer files always give finite values and only float files can contain NaN or infinities.
+ * Unscaled data already of the output type is returned as is (no copy), so the result may be
+ * a view that starts after the header in `raw`'s buffer.
  */
 export function scaledVoxels<T extends Float32Array | Float64Array>(
   raw: RawVoxels,
@@ -95,11 +97,13 @@ export function scaledVoxels<T extends Float32Array | Float64Array>(
   output: new (length: number) => T,
   file: string,
 ): T {
-  const out = new output(raw.length);
   if (!hasScaling(header)) {
+    if (raw instanceof output) return raw;
+    const out = new output(raw.length);
     out.set(raw);
     return out;
   }
+  const out = new output(raw.length);
   const slope = header.sclSlope;
   const inter = Number.isFinite(header.sclInter) ? header.sclInter : 0;
   const magnitude = integerMagnitude[header.datatype];

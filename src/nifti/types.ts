@@ -55,7 +55,10 @@ export interface Geometry {
 export interface Volume {
   readonly path: string;
   readonly geometry: Geometry;
-  /** Row-major [nz, ny, nx] (x fastest), length nx*ny*nz. */
+  /**
+   * Row-major [nz, ny, nx] (x fastest), length nx*ny*nz. For an unscaled float32 file this is a
+   * view into the decompressed file (byteOffset after the header), not a copy.
+   */
   readonly data: Float32Array;
   readonly datatype: NiftiDatatype;
 }
