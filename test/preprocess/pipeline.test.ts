@@ -203,6 +203,25 @@ describe("preprocessCase brain mask", () => {
   });
 });
 
+describe("preprocessCase open cavity", () => {
+  it("leaves a cavity open through the crop box face out of the brain", () => {
+    // The same cube with both the centre (2, 2, 2) and the top-face centre (3, 2, 2) at 0: the
+    // cavity opens onto the grid's outside, so it is not a hole and stays 0 after the z-score.
+    const inCube = (v: number) => v >= 1 && v <= 3;
+    const image = volume("t1", [5, 5, 5], 1, (z, y, x) => {
+      if (!(inCube(z) && inCube(y) && inCube(x))) return 0;
+      if (y === 2 && x === 2 && (z === 2 || z === 3)) return 0;
+      return 1 + x;
+    });
+    const p = preprocessCase({ id: "o", modalities: ["t1"], images: [image] });
+    expect(p.meta.cropBox).toEqual({ start: [1, 1, 1], end: [4, 4, 4] });
+    // Cropped voxel (1, 1, 1) is the centre.
+    expect(p.image[13]).toBe(0);
+    // 25 brain voxels: x = 1 and x = 3 have 9 each (values 2 and 4), x = 2 has 7 (value 3): mean 3.
+    expect(p.meta.normalisation[0]!.mean).toBeCloseTo(3, 12);
+  });
+});
+
 describe("preprocessCase input checks", () => {
   it("names both files when the grids differ", () => {
     const a = volume("case-t1n", [4, 5, 6], 1, () => 1);
