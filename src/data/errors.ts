@@ -93,7 +93,7 @@ export class NonFiniteVoxelError extends UsageError {
   }
 }
 
-/** A segmentation holds a label outside {0, 1, 2, 3} (after the legacy 4 → 3 mapping). */
+/** A segmentation contains a label outside {0, 1, 2, 3} (after the legacy 4 → 3 mapping). */
 export class InvalidLabelError extends UsageError {
   readonly _tag = "InvalidLabelError";
   constructor(
@@ -109,7 +109,7 @@ export class InvalidLabelError extends UsageError {
   }
 }
 
-/** A segmentation holds both 3 and 4, so neither convention applies. */
+/** A segmentation contains both 3 and 4, so neither convention applies. */
 export class MixedLabelConventionError extends UsageError {
   readonly _tag = "MixedLabelConventionError";
   constructor(
