@@ -51,7 +51,7 @@ export function renderModality(
   const noiseSd = random.uniform(0.015, 0.035) * scale;
 
   // Bias field exp(polynomial of degree 2) over coordinates normalised to [-1, 1].
-  const coefficients = Array.from({ length: 9 }, () => random.uniform(-0.12, 0.12));
+  const coefficients = Array.from({ length: 9 }, () => random.uniform(-0.08, 0.08));
   const halfX = Math.max(((nx - 1) / 2) * dx, 1e-6);
   const halfY = Math.max(((ny - 1) / 2) * dy, 1e-6);
   const halfZ = Math.max(((nz - 1) / 2) * dz, 1e-6);
