@@ -11,19 +11,25 @@
  * - False positives: components matched to no lesion, whatever their size.
  * - Lesions with volume ≤ `volumeThresholdMm3` count in neither the score nor TP nor FN, and
  *   components matched to them are not false positives.
+ * - Per lesion HD95: the area-weighted surface HD95 (`surfaceHd95`) between the lesion and its
+ *   matched components, Infinity (no match) replaced by `missedHd95` (374 mm).
  * - Lesion-wise Dice = Σ lesion Dice / (lesions + FP); 1 when that denominator is 0.
+ * - Lesion-wise HD95 = (Σ lesion HD95 + 374·FP) / (lesions + FP); 0 when that denominator is 0.
  */
 import { dilate, labelComponents } from "./components.js";
 import { checkGrid, voxelVolume, type Grid } from "./grid.js";
+import { surfaceHd95OfVoxels } from "./surface-distance.js";
 
 export interface LesionWiseOptions {
   /** Dilation iterations (BraTS-MET: 1). */
   readonly dilation: number;
   /** Lesions at or below this volume in mm³ are left out (BraTS-MET: 2). */
   readonly volumeThresholdMm3: number;
+  /** HD95 in mm of a missed lesion and of each false positive (BraTS 2023: 374). */
+  readonly missedHd95: number;
 }
 
-export const BRATS_MET_OPTIONS: LesionWiseOptions = { dilation: 1, volumeThresholdMm3: 2 };
+export const BRATS_MET_OPTIONS: LesionWiseOptions = { dilation: 1, volumeThresholdMm3: 2, missedHd95: 374 };
 
 /** One ground-truth lesion after grouping by dilation. */
 export interface LesionScore {
@@ -32,6 +38,8 @@ export interface LesionScore {
   /** Number of predicted components matched to the lesion. */
   readonly matched: number;
   readonly dice: number;
+  /** mm; `missedHd95` when no component matched. */
+  readonly hd95: number;
   /** False when the lesion is at or below the volume threshold and so left out. */
   readonly counted: boolean;
   /** Voxel indices (row-major [nz, ny, nx]) of the lesion. */
@@ -47,12 +55,14 @@ export interface LesionWiseResult {
   readonly fp: number;
   readonly fn: number;
   readonly lesionDice: number;
+  /** mm. */
+  readonly lesionHd95: number;
   /** Every lesion, left-out ones included, in order of first voxel in memory. */
   readonly lesions: readonly LesionScore[];
 }
 
 /**
- * Lesion-wise counts and Dice of one region. `gt` and `pred` are 0/1 masks, row-major
+ * Lesion-wise counts, Dice and HD95 of one region. `gt` and `pred` are 0/1 masks, row-major
  * [nz, ny, nx] on `grid` (spacing in mm). Both empty gives 0 lesions and Dice 1.
  */
 export function lesionWise(gt: Uint8Array, pred: Uint8Array, grid: Grid, options: LesionWiseOptions = BRATS_MET_OPTIONS): LesionWiseResult {
@@ -90,10 +100,12 @@ export function lesionWise(gt: Uint8Array, pred: Uint8Array, grid: Grid, options
     let both = 0;
     for (const i of voxels) if (matched.has(predComponents.labels[i]!)) both++;
     const volumeMm3 = voxels.length * voxelVolume(grid);
+    const hd95 = surfaceHd95OfVoxels(voxels, matchedVoxels, grid);
     lesions.push({
       volumeMm3,
       matched: matched.size,
       dice: (2 * both) / (voxels.length + matchedSize),
+      hd95: Number.isFinite(hd95) ? hd95 : options.missedHd95,
       counted: volumeMm3 > options.volumeThresholdMm3,
       voxels,
       matchedVoxels,
@@ -106,12 +118,14 @@ export function lesionWise(gt: Uint8Array, pred: Uint8Array, grid: Grid, options
   for (let c = 1; c <= predComponents.count; c++) if (matchedAny[c] === 0) fp++;
   const denominator = counted.length + fp;
   const diceSum = counted.reduce((sum, l) => sum + l.dice, 0);
+  const hd95Sum = counted.reduce((sum, l) => sum + l.hd95, 0) + fp * options.missedHd95;
   return {
     gtLesions: counted.length,
     tp,
     fp,
     fn: counted.length - tp,
     lesionDice: denominator === 0 ? 1 : diceSum / denominator,
+    lesionHd95: denominator === 0 ? 0 : hd95Sum / denominator,
     lesions,
   };
 }

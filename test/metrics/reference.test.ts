@@ -4,6 +4,7 @@ import { readLabelVolume } from "../../src/nifti/read.js";
 import { dice } from "../../src/metrics/dice.js";
 import { hd95 } from "../../src/metrics/hd95.js";
 import { lesionWise } from "../../src/metrics/lesionwise.js";
+import { surfaceHd95 } from "../../src/metrics/surface-distance.js";
 import { regionMask, type Region } from "../../src/metrics/regions.js";
 import type { Grid } from "../../src/metrics/grid.js";
 import { closeRelative, readCsv } from "./csv.js";
@@ -57,6 +58,9 @@ describe("metrics on ../shared/data/brats2018/reference-metrics.csv", () => {
           [Number(row.gt_lesions), Number(row.tp), Number(row.fp), Number(row.fn)],
         );
         expect(closeRelative(lesions.lesionDice, Number(row.official_lesion_dice)), `${where} lesion dice ${lesions.lesionDice}`).toBe(true);
+        expect(closeRelative(lesions.lesionHd95, Number(row.official_lesion_hd95)), `${where} lesion hd95 ${lesions.lesionHd95}`).toBe(true);
+        const legacy = surfaceHd95(a, b, grid);
+        expect(closeRelative(legacy, Number(row.official_legacy_hd95)), `${where} legacy hd95 ${legacy}`).toBe(true);
       }
     }, 60_000);
   }
