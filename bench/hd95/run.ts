@@ -19,8 +19,8 @@ import { hd95 } from "../../src/metrics/hd95.js";
 import { REGIONS, regionMask, type Region } from "../../src/metrics/regions.js";
 import { readLabelVolume } from "../../src/nifti/read.js";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, "../../..");
+const distFolder = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(distFolder, "../../..");
 const peerScript = path.join(repoRoot, "bench/hd95/hd95_scipy.py");
 const docsFile = path.join(repoRoot, "docs/benchmarks.md");
 const brats2018 = path.resolve(repoRoot, "../shared/data/brats2018");

@@ -28,7 +28,7 @@ export class CasePairError extends UsageError {
   readonly _tag = "CasePairError";
 }
 
-/** The case id of a single label file: its name without extension and a `-seg`, `_seg`, `-gt`, `_gt`, `-pred` or `_prediction` suffix. */
+/** Returns the case id of a label file: its name without extension and without a `-seg`, `_seg`, `-gt`, `_gt`, `-pred` or `_prediction` suffix. */
 export function caseIdOfFile(file: string): string {
   let name = path.basename(file);
   for (const ext of EXTENSIONS) if (name.endsWith(ext)) name = name.slice(0, -ext.length);
@@ -37,8 +37,8 @@ export function caseIdOfFile(file: string): string {
 }
 
 /**
- * The pairs to score, sorted by case id. `gt` and `pred` are both files (one pair, id from the
- * ground-truth name) or both folders (matched by id; a case on one side only is an error).
+ * Finds the pairs to score, sorted by case id. Two files give one pair named after the ground
+ * truth. Two folders are matched by case id, and a case on one side only is a CasePairError.
  */
 export function findCasePairs(gt: string, pred: string): CasePair[] {
   const gtKind = kindOf(gt, "--gt");
@@ -52,7 +52,7 @@ export function findCasePairs(gt: string, pred: string): CasePair[] {
   const predFiles = casesIn(pred, PRED_SUFFIXES, true);
   if (gtFiles.size === 0) {
     throw new CasePairError(
-      `--gt ${gt} holds no ground truth: expected <id>/<id>-seg.nii.gz, <id>/<id>_seg.nii.gz or <id>.nii.gz`,
+      `--gt ${gt} contains no ground-truth file: expected <id>/<id>-seg.nii.gz, <id>/<id>_seg.nii.gz or <id>.nii.gz`,
     );
   }
   const missingPred = [...gtFiles.keys()].filter((id) => !predFiles.has(id)).sort();

@@ -6,9 +6,12 @@
 
 export type Connectivity = 6 | 18 | 26;
 
-/** The neighbour offsets [dx, dy, dz] of a connectivity, the voxel itself excluded. */
+/** Lists the neighbour offsets [dx, dy, dz] of a connectivity, the voxel itself excluded. */
 export function neighbourOffsets(connectivity: Connectivity): [number, number, number][] {
-  const maxSum = connectivity === 6 ? 1 : connectivity === 18 ? 2 : 3;
+  // A neighbour differs in at most 1 (faces), 2 (edges) or 3 (corners) coordinates.
+  let maxSum = 3;
+  if (connectivity === 6) maxSum = 1;
+  if (connectivity === 18) maxSum = 2;
   const offsets: [number, number, number][] = [];
   for (let dz = -1; dz <= 1; dz++) {
     for (let dy = -1; dy <= 1; dy++) {
@@ -68,7 +71,7 @@ export function labelComponents(mask: Uint8Array, dims: readonly [number, number
 }
 
 /**
- * One binary dilation of `mask` by the 3×3×3 structuring element of `connectivity` (voxel
+ * Dilates `mask` once by the 3×3×3 structuring element of `connectivity` (voxel
  * included); voxels outside the array contribute nothing. Returns a 0/1 mask of the same layout.
  */
 export function dilate(mask: Uint8Array, dims: readonly [number, number, number], connectivity: Connectivity): Uint8Array {

@@ -29,7 +29,7 @@ export function sizeClassOf(volumeMm3: number): SizeClass {
 }
 
 /**
- * One entry per ground-truth lesion: a 26-connected component of the whole tumour (labels 1, 2,
+ * Lists the ground-truth lesions, each a 26-connected component of the whole tumour (labels 1, 2,
  * 3) of `gt`. It is detected when any predicted whole-tumour component overlaps it, that is when
  * any predicted label 1–3 voxel lies inside it. Both label maps are row-major [nz, ny, nx] on
  * `grid` (spacing in mm), legacy label 4 already mapped to 3. Lesions come in the order of their

@@ -76,7 +76,7 @@ export function hd95FromDistances(distances: DirectedDistances, definition: Hd95
   return percentileSorted(pooled, 95);
 }
 
-/** The distances √(squared) at the voxels where `where` is 1, ascending. */
+/** Collects √squared at the voxels where `where` is 1, in ascending order. */
 function sampleSorted(squared: Float64Array, where: Uint8Array): Float64Array {
   let n = 0;
   for (let i = 0; i < where.length; i++) if (where[i] !== 0) n++;

@@ -3,7 +3,7 @@
  * dilation, lesions of 2 mm³ or less left out), on one binary region mask pair.
  *
  * - Ground-truth lesions: the ground truth is dilated `dilation` times with the 18-connected
- *   3×3×3 element; ground-truth voxels in one 26-connected component of the dilated mask form
+ *   3×3×3 element. Ground-truth voxels in one 26-connected component of the dilated mask form
  *   one lesion, so lesions closer than the dilation merge.
  * - Matching: the prediction is split into 26-connected components; every component with a
  *   voxel inside the lesion dilated again (same element, same count) is matched to the lesion.

@@ -1,5 +1,5 @@
 /**
- * The q-th percentile (0 ≤ q ≤ 100) of an ascending array with numpy's default "linear"
+ * Returns the q-th percentile (0 ≤ q ≤ 100) of an ascending array with numpy's default "linear"
  * interpolation: the value at fractional rank (q / 100)·(n − 1), interpolated between its two
  * neighbours. An empty array has no percentile and throws.
  */

@@ -14,9 +14,9 @@ export interface WeightedDistances {
 }
 
 /**
- * The robust Hausdorff distance at `percent`: for each direction, the distance at which the
- * cumulative area of the sorted surface elements first reaches percent/100 of the total; the
- * larger of the two directions. Both masks empty gives 0; exactly one empty gives Infinity
+ * Computes the robust Hausdorff distance at `percent`. For each direction it is the distance at
+ * which the cumulative area of the sorted surface elements first reaches percent/100 of the
+ * total, and the result is the larger of the two directions. Both masks empty gives 0; exactly one empty gives Infinity
  * (the BraTS code replaces it by 374).
  */
 export function surfaceHd95(gt: Uint8Array, pred: Uint8Array, grid: Grid, percent = 95): number {
@@ -28,7 +28,7 @@ export function surfaceHd95(gt: Uint8Array, pred: Uint8Array, grid: Grid, percen
 }
 
 /**
- * The same on two sets of voxel indices into the grid (e.g. one lesion and its matched
+ * Computes `surfaceHd95` on two sets of voxel indices into the grid (e.g. one lesion and its matched
  * components), without building full-volume masks.
  */
 export function surfaceHd95OfVoxels(gtVoxels: Int32Array, predVoxels: Int32Array, grid: Grid, percent = 95): number {
@@ -51,7 +51,7 @@ export function surfaceHd95OfVoxels(gtVoxels: Int32Array, predVoxels: Int32Array
   return Math.max(robustPercentile(gtToPred, percent), robustPercentile(predToGt, percent));
 }
 
-/** The voxels of `box` (row-major, box-local) set from global indices. */
+/** Builds a box-local mask (row-major) with the voxels of the given global indices set. */
 function voxelsInBox(voxels: Int32Array, grid: Grid, box: Box): Uint8Array {
   const [nx, ny] = grid.dims;
   const bx = box.hi[0] - box.lo[0] + 1, by = box.hi[1] - box.lo[1] + 1, bz = box.hi[2] - box.lo[2] + 1;
@@ -82,8 +82,8 @@ function surfaceDistancesInBox(gt: Uint8Array, pred: Uint8Array, grid: Grid, box
 
 /**
  * Surface elements of two box-local masks on the (bx + 1)·(by + 1)·(bz + 1) corner grid, and
- * each element's distance to the other mask's nearest element. Corner (i, j, k) sits between
- * voxels i − 1 and i along x (and likewise along y and z); voxels outside the box are outside.
+ * each element's distance to the other mask's nearest element. Corner (i, j, k) lies between
+ * voxels i − 1 and i along x, and likewise along y and z. Voxels outside the box count as outside.
  */
 function cornerDistances(gt: Uint8Array, pred: Uint8Array, box: Box, spacing: readonly [number, number, number]): [WeightedDistances, WeightedDistances] {
   const bx = box.hi[0] - box.lo[0] + 1, by = box.hi[1] - box.lo[1] + 1, bz = box.hi[2] - box.lo[2] + 1;

@@ -1,7 +1,7 @@
 /**
  * Surface elements ("surfels") on the grid of voxel corners, as the BraTS 2023 lesion-wise
- * HD95 uses them: a corner is a surface element when its 2×2×2 neighbourhood of voxels is
- * neither all inside nor all outside the mask; its area comes from the iso-surface of that
+ * HD95 uses them. A corner is a surface element when its 2×2×2 neighbourhood of voxels is
+ * neither all inside nor all outside the mask. Its area comes from the iso-surface of that
  * neighbourhood, scaled by the spacing.
  *
  * Neighbourhood code: the voxel at offset (a, b, c) ∈ {0, 1}³ from the corner's lower voxel
@@ -24,14 +24,14 @@
 
 type Vec = [number, number, number];
 
-/** The 12 cube edges as pairs of corner indices, corner index = 4a + 2b + c. */
+/** Cube edges (12) as pairs of corner indices, with corner index 4a + 2b + c. */
 const EDGES: readonly (readonly [number, number])[] = (() => {
   const edges: [number, number][] = [];
   for (let p = 0; p < 8; p++) for (const bit of [4, 2, 1]) if ((p & bit) === 0) edges.push([p, p | bit]);
   return edges;
 })();
 
-/** The 6 faces as corner indices in cyclic order. */
+/** Cube faces (6) as corner indices in cyclic order. */
 const FACES: readonly (readonly number[])[] = (() => {
   const faces: number[][] = [];
   for (const [bit, u, v] of [[4, 2, 1], [2, 4, 1], [1, 4, 2]] as const) {
@@ -104,7 +104,7 @@ function polygons(code: number): number[][] {
   return cycles;
 }
 
-/** Every triangulation of the polygon with vertices `indices` in cyclic order, as index triples. */
+/** Enumerates every triangulation of the polygon with vertices `indices` in cyclic order. */
 function triangulations(indices: number[]): number[][][] {
   if (indices.length < 3) return [[]];
   if (indices.length === 3) return [[[indices[0]!, indices[1]!, indices[2]!]]];

@@ -1,5 +1,6 @@
 /**
- * The report as Markdown: the paper's tables, paired differences and lesion detection by size.
+ * The report as Markdown: the FANCL paper's Table 1 and Table 3 layout, paired differences and
+ * lesion detection by size.
  */
 import { SIZE_CLASSES } from "../metrics/detection.js";
 import { formatDifference, formatP, formatSpread, METRIC_LABEL } from "./format.js";

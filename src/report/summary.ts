@@ -49,7 +49,7 @@ export interface ReportSummary {
   readonly variants: readonly VariantSummary[];
 }
 
-/** The value of one case for a metric and summary region (mean = mean of ET, TC, WT). */
+/** Returns one case's value for a metric and summary region (mean = mean of ET, TC, WT). */
 export function caseValue(scores: CaseScores, metric: Metric, region: SummaryRegion): number {
   const values = scores[metric];
   return region === "mean" ? (values.ET + values.TC + values.WT) / 3 : values[region];
@@ -114,15 +114,16 @@ function detection(variant: VariantResult): Record<SizeClass, DetectionCount> {
   return out;
 }
 
-/** A table of the paper's layout: its caption and the variants it shows, in order. */
+/** A table laid out as in the FANCL paper: its caption and the variants it shows, in order. */
 export interface TableLayout {
   readonly caption: string;
   readonly variants: readonly VariantSummary[];
 }
 
 /**
- * Table 1 (baseline vs the variant named fancl, any case) and Table 3 (every variant, the
- * ablations) when both make sense; otherwise one table of every variant. Baseline first.
+ * Chooses the tables, baseline first in each. With a variant named fancl (any case) they are
+ * Table 1 (baseline vs fancl) and, when there are more variants, Table 3 (every variant, the
+ * ablations). Without one there is a single table of every variant.
  */
 export function tableLayouts(summary: ReportSummary): TableLayout[] {
   const baselineName = summary.input.baseline;

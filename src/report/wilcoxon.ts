@@ -24,7 +24,7 @@ export interface WilcoxonResult {
 export const EXACT_MAX_N = 25;
 
 /**
- * The test on `differences` (e.g. variant − baseline per case). With no non-zero difference
+ * Runs the test on `differences` (e.g. variant − baseline per case). With no non-zero difference
  * the test is undefined: statistic 0, p-value NaN, n 0.
  */
 export function wilcoxonSignedRank(differences: readonly number[]): WilcoxonResult {

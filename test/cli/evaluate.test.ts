@@ -10,7 +10,7 @@ const scratch = mkdtempSync(path.join(os.tmpdir(), "fancl-evaluate-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe("fancl evaluate", () => {
-  it("scores a legacy label-4 file pair, mapping 4 to 3 (expected.csv: Dice 1, HD95 0)", async () => {
+  it("maps legacy label 4 to 3", async () => {
     const out = path.join(scratch, "legacy.csv");
     const dir = path.join(data, "metric-edge");
     const code = await evaluateCommand.run([

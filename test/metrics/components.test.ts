@@ -69,7 +69,7 @@ describe("lesionWise", () => {
     expect(result.lesionDice).toBe(0);
   });
 
-  it("leaves out lesions of 2 mm³ or less and does not count their match as FP", () => {
+  it("leaves out lesions of 2 mm³ or less", () => {
     // A 2-voxel lesion at 1 mm: 2 mm³, left out; the prediction overlapping it is not FP.
     const gt = maskOf([[2, 2, 2], [3, 2, 2]]);
     const pred = maskOf([[2, 2, 2]]);

@@ -75,7 +75,7 @@ describe("hd95", () => {
     expect(hd95(new Uint8Array(960), box([12, 10, 8], [2, 2, 2], [5, 5, 5]), grid, "max-directed")).toBeCloseTo(Math.sqrt(308), 9);
   });
 
-  it("gives the spacing of the shifted axis for a cube moved one slice in z at 3 mm", () => {
+  it("uses the z spacing for a z shift", () => {
     // 4×4×2 cube moved one slice along z: every surface voxel has a partner at 0 or 3 mm, with
     // more than 5 % at 3 mm (the top and bottom faces), so the 95th percentile is 3.
     const g: Grid = { dims: [8, 8, 6], spacing: [1, 1, 3] };

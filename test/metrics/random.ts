@@ -10,7 +10,7 @@ export function random(seed: number): () => number {
   };
 }
 
-/** A random blob mask: voxels within a random radius of a few random centres. */
+/** Builds a random blob mask: the voxels within a random radius of a few random centres. */
 export function randomBlobs(next: () => number, dims: [number, number, number], blobs: number): Uint8Array {
   const [nx, ny, nz] = dims;
   const mask = new Uint8Array(nx * ny * nz);
