@@ -2,7 +2,8 @@
 
 Usage: python3 preprocess_torch.py RUNS TARGET_MM CASE_FOLDER
 Prints JSON {"seconds": {step: [per-run seconds]}, "versions": ...}. PyTorch runs on one thread,
-like Node. Crop and z-score use numpy; resampling uses torch.nn.functional.interpolate with
+like Node. Crop and z-score use numpy, with scipy's binary_fill_holes on the
+cropped non-zero mask as fancl does; resampling uses torch.nn.functional.interpolate with
 trilinear (align_corners=False) for images and nearest-exact for labels, the grid convention
 fancl uses.
 """
@@ -15,6 +16,7 @@ import nibabel as nib
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy import ndimage
 
 torch.set_num_threads(1)
 
@@ -33,7 +35,7 @@ def crop_and_zscore():
         nonzero |= image != 0
     coords = np.nonzero(nonzero)
     box = tuple(slice(int(c.min()), int(c.max()) + 1) for c in coords)
-    mask = nonzero[box]
+    mask = ndimage.binary_fill_holes(nonzero[box])
     out = []
     for image in images:
         cropped = image[box].astype(np.float32)
@@ -104,5 +106,5 @@ print(json.dumps({
     "shape": list(images[0].shape),
     "resampledShape": list(shape),
     "fullGridShape": list(full_shape),
-    "versions": {"torch": torch.__version__, "numpy": np.__version__},
+    "versions": {"torch": torch.__version__, "numpy": np.__version__, "scipy": __import__("scipy").__version__},
 }))

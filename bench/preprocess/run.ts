@@ -91,7 +91,7 @@ const peer = JSON.parse(execFileSync(python, [pythonScript, String(runs), String
   seconds: Record<Step, number[]>;
   resampledShape: number[];
   fullGridShape: number[];
-  versions: { torch: string; numpy: string };
+  versions: { torch: string; numpy: string; scipy: string };
 };
 if (peer.resampledShape.join() !== resampledShapeOut.join() || peer.fullGridShape.join() !== fullGridTarget.join()) {
   throw new Error(
@@ -112,8 +112,9 @@ const section = [
   "## preprocess",
   "",
   `Preprocessing ${files.id} (4 modalities, ${nx}×${ny}×${nz} at 1 mm) with fancl's \`preprocessCase\``,
-  `against the same steps in numpy ${peer.versions.numpy} and PyTorch ${peer.versions.torch} (one thread; trilinear`,
-  "`F.interpolate` with align_corners=False, nearest-exact for labels), both in this run. Medians of",
+  `against the same steps in numpy ${peer.versions.numpy}, scipy ${peer.versions.scipy} (binary_fill_holes on the`,
+  `brain mask) and PyTorch ${peer.versions.torch} (one thread; trilinear \`F.interpolate\` with align_corners=False,`,
+  "nearest-exact for labels), both in this run. Medians of",
   `${runs} runs after one warm-up, in milliseconds. Target spacing ${target} mm: the cropped case becomes`,
   `${resampledShapeOut.join("×")} (D×H×W); the full-grid row resamples the uncropped [${gridShape.join(", ")}, 4]`,
   `channels-last array to ${fullGridTarget.join("×")}. "restore" is \`restoreLabels\` from the resampled grid back`,
