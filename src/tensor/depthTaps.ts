@@ -10,22 +10,22 @@ import * as tf from "@tensorflow/tfjs";
 /**
  * Splits `x` [N, D, H, W, C], padded with `padBefore` zero slices in front and zeros at the end
  * up to `depthPerPhase * stride` slices, into `stride` phases. Phase r is [N, depthPerPhase,
- * H*W*C] and holds the padded slices r, r + stride, r + 2*stride, ... Only phases listed in
- * `wanted` are built; the others are null.
+ * H*W*C] and contains the padded slices r, r + stride, r + 2*stride, ... Only the phases in
+ * `requested` are built; the others are null.
  */
 export function depthPhases(
   x: tf.Tensor5D,
   padBefore: number,
   depthPerPhase: number,
   stride: number,
-  wanted: ReadonlySet<number>,
+  requested: ReadonlySet<number>,
 ): (tf.Tensor3D | null)[] {
   const [n, d, h, w, c] = x.shape;
   const plane = h * w * c;
   const total = depthPerPhase * stride;
   const padAfter = total - d - padBefore;
   if (padAfter < 0) {
-    throw new Error(`depthPhases: ${total} padded slices cannot hold ${d} slices after ${padBefore} zero slices`);
+    throw new Error(`depthPhases: ${total} padded slices are too few for ${d} slices after ${padBefore} zero slices; this is a bug in the caller`);
   }
 
   const padded = tf.pad(x.reshape([n, d, plane]), [
@@ -41,7 +41,7 @@ export function depthPhases(
   const grouped = padded.reshape([n, depthPerPhase, stride * plane]);
   const phases: (tf.Tensor3D | null)[] = [];
   for (let r = 0; r < stride; r++) {
-    phases.push(wanted.has(r) ? tf.slice(grouped as tf.Tensor3D, [0, 0, r * plane], [n, depthPerPhase, plane]) : null);
+    phases.push(requested.has(r) ? tf.slice(grouped as tf.Tensor3D, [0, 0, r * plane], [n, depthPerPhase, plane]) : null);
   }
   return phases;
 }

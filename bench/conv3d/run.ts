@@ -1,0 +1,301 @@
+/**
+ * `npm run bench:conv3d`: forward + backward throughput of fancl's conv3d and conv3dTranspose2
+ * on the default backend against PyTorch on CPU (bench/conv3d/torch_twin.py, run as a child
+ * process in the same run), both on one thread, over the layer shapes of an nnU-Net encoder on a
+ * 64³ patch with batch 2 and its transposed convolutions; then one training step of a
+ * quickstart-sized U-Net against the identical PyTorch network. Writes the `## conv3d` section of
+ * docs/benchmarks.md. The last line printed is `conv3d fwd+bwd vs pytorch: ratio R`, R being our
+ * total throughput divided by PyTorch's.
+ *
+ * Usage: node dist/bench/conv3d/run.js [--repeats N] [--step-repeats N]
+ */
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { readFile, writeFile, mkdir } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import * as tf from "@tensorflow/tfjs";
+
+import { deepSupervisionLoss, deepSupervisionWeights } from "../../src/nn/losses.js";
+import { createNetwork, stageFeatures, type NetworkConfig } from "../../src/nn/network.js";
+import { initBackend } from "../../src/tensor/backend.js";
+import { conv3d, conv3dTranspose2 } from "../../src/tensor/conv3d.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, "../../..");
+const twinScript = path.join(repoRoot, "bench/conv3d/torch_twin.py");
+const docsFile = path.join(repoRoot, "docs/benchmarks.md");
+
+/** Debian's python3 (where python3-torch lives) when present, else python3 on PATH. */
+const python = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+
+const BATCH = 2;
+const WARMUP = 1;
+
+/** One benchmarked layer; `size` is the input's D, H, W in voxels. */
+interface Layer {
+  readonly kind: "conv" | "transpose";
+  readonly cin: number;
+  readonly cout: number;
+  readonly size: readonly [number, number, number];
+  readonly kernel: 1 | 3;
+  readonly stride: 1 | 2;
+}
+
+const conv = (cin: number, cout: number, edge: number, stride: 1 | 2 = 1, kernel: 1 | 3 = 3): Layer => ({
+  kind: "conv",
+  cin,
+  cout,
+  size: [edge, edge, edge],
+  kernel,
+  stride,
+});
+const up = (cin: number, cout: number, edge: number): Layer => ({
+  kind: "transpose",
+  cin,
+  cout,
+  size: [edge, edge, edge],
+  kernel: 3,
+  stride: 2,
+});
+
+/** nnU-Net 3d_fullres on a 64³ patch: features min(320, 32·2^i), five stages. */
+const layers: readonly Layer[] = [
+  conv(4, 32, 64),
+  conv(32, 32, 64),
+  conv(32, 64, 64, 2),
+  conv(64, 64, 32),
+  conv(64, 128, 32, 2),
+  conv(128, 128, 16),
+  conv(128, 256, 16, 2),
+  conv(256, 256, 8),
+  conv(256, 320, 8, 2),
+  conv(320, 320, 4),
+  up(320, 256, 4),
+  up(256, 128, 8),
+  up(128, 64, 16),
+  up(64, 32, 32),
+  conv(32, 4, 64, 1, 1),
+];
+
+/** Forward + backward floating-point operations: three times the forward multiply-adds times 2. */
+function layerFlops(layer: Layer): number {
+  const [d, h, w] = layer.size;
+  if (layer.kind === "transpose") {
+    return 3 * 2 * BATCH * d * h * w * layer.cin * 8 * layer.cout;
+  }
+  const outVoxels = Math.ceil(d / layer.stride) * Math.ceil(h / layer.stride) * Math.ceil(w / layer.stride);
+  return 3 * 2 * BATCH * outVoxels * layer.kernel ** 3 * layer.cin * layer.cout;
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/** Median wall time and median CPU time (user + system, all threads of this process) in seconds. */
+interface Timing {
+  readonly wall: number;
+  readonly cpu: number;
+}
+
+function medianTiming(run: () => void, repeats: number): Timing {
+  for (let i = 0; i < WARMUP; i++) run();
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const start = performance.now();
+    const startCpu = process.cpuUsage();
+    run();
+    const usedCpu = process.cpuUsage(startCpu);
+    wall.push((performance.now() - start) / 1000);
+    cpu.push((usedCpu.user + usedCpu.system) / 1e6);
+  }
+  return { wall: median(wall), cpu: median(cpu) };
+}
+
+/** Times forward + backward of one layer; dy is a fixed random tensor of y's shape. */
+function layerTiming(layer: Layer, repeats: number): Timing {
+  const [d, h, w] = layer.size;
+  const x = tf.randomNormal([BATCH, d, h, w, layer.cin]) as tf.Tensor5D;
+  const filterShape: [number, number, number, number, number] = layer.kind === "transpose" ? [2, 2, 2, layer.cout, layer.cin] : [layer.kernel, layer.kernel, layer.kernel, layer.cin, layer.cout];
+  const filter = tf.randomNormal(filterShape) as tf.Tensor5D;
+  const op = (a: tf.Tensor, b: tf.Tensor): tf.Tensor5D =>
+    layer.kind === "transpose" ? conv3dTranspose2(a as tf.Tensor5D, b as tf.Tensor5D) : conv3d(a as tf.Tensor5D, b as tf.Tensor5D, layer.stride);
+  const dy = tf.tidy(() => tf.randomNormal([...op(x, filter).shape]));
+
+  const timing = medianTiming(() => {
+    tf.tidy(() => {
+      const [dx, dFilter] = tf.grads(op)([x, filter], dy);
+      dx.dataSync();
+      dFilter.dataSync();
+    });
+  }, repeats);
+  tf.dispose([x, filter, dy]);
+  return timing;
+}
+
+/** The quickstart experiment's network (experiments/quickstart.yaml) without FGA. */
+const quickstart = {
+  config: {
+    inChannels: 4,
+    numClasses: 4,
+    stages: 3,
+    baseFeatures: 8,
+    maxFeatures: 32,
+    deepSupervision: true,
+    fga: { enabled: false, patchSize: 8, lambda: 0, goldenGradient: false },
+  } satisfies NetworkConfig,
+  patch: [32, 32, 32] as const,
+  batch: 2,
+};
+
+/** Times one SGD step (forward, Dice+CE with deep supervision, backward, update) of the U-Net. */
+function trainingStepTiming(repeats: number): Timing {
+  const { config, patch, batch } = quickstart;
+  const network = createNetwork(config, 0);
+  const optimizer = tf.train.momentum(0.01, 0.99, true);
+  const x = tf.randomNormal([batch, ...patch, config.inChannels]) as tf.Tensor5D;
+  const labels = tf.randomUniformInt([batch, ...patch], 0, config.numClasses) as tf.Tensor4D;
+
+  const timing = medianTiming(() => {
+    const loss = optimizer.minimize(() => deepSupervisionLoss(network.forward(x, true), labels), true, [...network.variables]);
+    loss?.dataSync();
+    loss?.dispose();
+  }, repeats);
+  tf.dispose([x, labels]);
+  optimizer.dispose();
+  network.dispose();
+  return timing;
+}
+
+interface TwinResult {
+  readonly torch: string;
+  readonly threads: number;
+  readonly layers: Timing[];
+  readonly step: Timing;
+}
+
+/** Runs the PyTorch twin with the same job and returns its medians. */
+async function runTwin(repeats: number, stepRepeats: number): Promise<TwinResult> {
+  const job = {
+    batch: BATCH,
+    warmup: WARMUP,
+    repeats,
+    stepRepeats,
+    layers,
+    network: {
+      inChannels: quickstart.config.inChannels,
+      classes: quickstart.config.numClasses,
+      features: stageFeatures(quickstart.config),
+      patch: quickstart.patch,
+      batch: quickstart.batch,
+      supervisionWeights: deepSupervisionWeights(quickstart.config.stages - 1),
+    },
+  };
+  const child = spawn(python, [twinScript], { stdio: ["pipe", "pipe", "inherit"] });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stdin.end(JSON.stringify(job));
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  if (code !== 0) {
+    throw new Error(`${python} ${twinScript} exited with code ${code}; check that python3-torch is installed`);
+  }
+  return JSON.parse(output) as TwinResult;
+}
+
+function describeLayer(layer: Layer): string {
+  const [d] = layer.size;
+  if (layer.kind === "transpose") return `up ${layer.cin}→${layer.cout} k2 s2, ${d}³`;
+  return `${layer.cin}→${layer.cout} k${layer.kernel} s${layer.stride}, ${d}³`;
+}
+
+/** Replaces the `## conv3d` section of docs/benchmarks.md, or appends it, leaving other sections alone. */
+async function writeSection(section: string): Promise<void> {
+  await mkdir(path.dirname(docsFile), { recursive: true });
+  const current = existsSync(docsFile) ? await readFile(docsFile, "utf8") : "# Benchmarks\n";
+  const start = current.search(/^## conv3d\s*$/m);
+  let next: string;
+  if (start < 0) {
+    next = `${current.trimEnd()}\n\n${section}`;
+  } else {
+    const rest = current.slice(start + 1);
+    const end = rest.search(/^## /m);
+    next = current.slice(0, start) + section + (end < 0 ? "" : `\n${rest.slice(end)}`);
+  }
+  await writeFile(docsFile, next.endsWith("\n") ? next : `${next}\n`);
+}
+
+const ms = (seconds: number): string => (seconds * 1000).toFixed(0);
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { repeats: { type: "string", default: "3" }, "step-repeats": { type: "string", default: "5" } },
+  });
+  const repeats = Number(values.repeats);
+  const stepRepeats = Number(values["step-repeats"]);
+  const backend = await initBackend("auto");
+
+  const ours = layers.map((layer) => {
+    const timing = layerTiming(layer, repeats);
+    const gflops = layerFlops(layer) / timing.cpu / 1e9;
+    console.log(`${describeLayer(layer)}: wall ${ms(timing.wall)} ms, cpu ${ms(timing.cpu)} ms, ${gflops.toFixed(1)} GFLOP/s`);
+    return timing;
+  });
+  const ourStep = trainingStepTiming(stepRepeats);
+  console.log(`training step: wall ${ms(ourStep.wall)} ms, cpu ${ms(ourStep.cpu)} ms`);
+
+  const twin = await runTwin(repeats, stepRepeats);
+
+  // Throughput uses CPU time: other processes on a shared machine inflate wall time at random.
+  const totalFlops = layers.reduce((sum, layer) => sum + layerFlops(layer), 0);
+  const total = (timings: readonly Timing[], key: keyof Timing) => timings.reduce((sum, t) => sum + t[key], 0);
+  const ratio = total(twin.layers, "cpu") / total(ours, "cpu");
+  const wallRatio = total(twin.layers, "wall") / total(ours, "wall");
+
+  const cpuModel = os.cpus()[0]?.model ?? "unknown CPU";
+  const rows = layers.map((layer, i) => {
+    const mine = ours[i]!;
+    const theirs = twin.layers[i]!;
+    const gMine = layerFlops(layer) / mine.cpu / 1e9;
+    const gTheirs = layerFlops(layer) / theirs.cpu / 1e9;
+    return `| ${describeLayer(layer)} | ${ms(mine.cpu)} | ${ms(mine.wall)} | ${gMine.toFixed(1)} | ${ms(theirs.cpu)} | ${ms(theirs.wall)} | ${gTheirs.toFixed(1)} | ${(gMine / gTheirs).toFixed(2)} |`;
+  });
+  const section = [
+    "## conv3d",
+    "",
+    "Forward + backward (input and filter gradients) of fancl's `conv3d` / `conv3dTranspose2` on the",
+    `\`${backend.name}\` backend against PyTorch ${twin.torch} on CPU (\`F.conv3d\`, \`F.conv_transpose3d\`,`,
+    `channels-first), both on one thread, batch ${BATCH}, nnU-Net encoder layer shapes on a 64³ patch, its`,
+    `transposed convolutions and a 1×1×1 head. FLOPs = 3 × 2 × multiply-adds of the forward pass.`,
+    `Medians of ${repeats} runs after ${WARMUP} warm-up, both in the same run. GFLOP/s and ratios use CPU`,
+    "time (user + system of the process), because other jobs on the shared machine inflate wall time;",
+    "wall times are listed beside them.",
+    "",
+    "| layer (input size) | fancl cpu ms | fancl wall ms | fancl GFLOP/s | PyTorch cpu ms | PyTorch wall ms | PyTorch GFLOP/s | ratio |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...rows,
+    `| **total** | ${ms(total(ours, "cpu"))} | ${ms(total(ours, "wall"))} | ${(totalFlops / total(ours, "cpu") / 1e9).toFixed(1)} | ${ms(total(twin.layers, "cpu"))} | ${ms(total(twin.layers, "wall"))} | ${(totalFlops / total(twin.layers, "cpu") / 1e9).toFixed(1)} | ${ratio.toFixed(2)} |`,
+    "",
+    `Ratio of total throughput fancl / PyTorch: ${ratio.toFixed(2)} by CPU time, ${wallRatio.toFixed(2)} by wall time.`,
+    "",
+    "Training step of the quickstart U-Net (3 stages, 8/16/32 features, deep supervision, batch",
+    `${quickstart.batch}, patch ${quickstart.patch.join("×")}, 4 modalities, 4 classes; forward, Dice+CE, backward,`,
+    `SGD Nesterov update), median of ${stepRepeats} steps: fancl ${ms(ourStep.cpu)} ms CPU (${ms(ourStep.wall)} ms wall),`,
+    `PyTorch ${ms(twin.step.cpu)} ms CPU (${ms(twin.step.wall)} ms wall); fancl / PyTorch`,
+    `${(ourStep.cpu / twin.step.cpu).toFixed(2)} by CPU time, ${(ourStep.wall / twin.step.wall).toFixed(2)} by wall time.`,
+    "",
+    `Machine: ${os.availableParallelism()} cores (nproc), ${cpuModel}, Node ${process.version}.`,
+    "Command: `npm run build && npm run bench:conv3d`",
+    "",
+  ].join("\n");
+  await writeSection(section);
+
+  console.log(`training step: fancl ${ms(ourStep.cpu)} ms cpu, pytorch ${ms(twin.step.cpu)} ms cpu`);
+  console.log(`conv3d fwd+bwd vs pytorch: ratio ${ratio.toFixed(2)}`);
+}
+
+await main();
