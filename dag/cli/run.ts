@@ -1,18 +1,12 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import * as Cause from "effect/Cause";
-import * as Effect from "effect/Effect";
-import * as Exit from "effect/Exit";
-import * as Fiber from "effect/Fiber";
 import type { Application } from "../app.js";
 import { didYouMean } from "../experiment/suggest.js";
 import type { Graph } from "../graph.js";
 import type { NodeKey } from "../key.js";
-import { defaultJobs, resolveGpus } from "../runner/devices.js";
-import { localExecutor } from "../runner/executor.js";
-import { GpuPool, type GpuDevice } from "../runner/gpu-pool.js";
+import { planRun } from "../runner/plan-run.js";
 import { describeNode, formatDuration, reporterFor, type TextSink } from "../runner/reporter.js";
-import { planRun, runGraph, type NodeOutcome, type RunResult } from "../runner/runner.js";
+import type { NodeOutcome, RunResult } from "../runner/runner.js";
 import { Store, type RunStatus } from "../store/store.js";
 import { experimentGraph, processIo, type VerbIo } from "./experiment-graph.js";
 import { runVerb, usageText, UsageError, type Command, type VerbSpec } from "./options.js";
@@ -68,51 +62,38 @@ export function makeRunCommand<C>(app: Application<C>, io: VerbIo = processIo, p
             return 0;
           }
 
-          const needsGpu = [...plan.toRun].some((key) => graph.nodes.get(key)!.resources.gpus > 0);
-          const devices: GpuDevice[] = needsGpu ? await resolveGpus(global.gpus?.map(String), gpuMemory) : [];
           const runId = await store.startRun(file, graph.order);
           const started = Date.now();
-          const reporter = reporterFor(progress);
-
-          const fiber = Effect.runFork(
-            runGraph(graph, {
+          let result: RunResult;
+          if (plan.toRun.size === 0) {
+            // A no-op rerun: nothing to schedule, so the Effect runner is not even loaded.
+            result = { outcomes: new Map(graph.order.map((key) => [key, "cached" as const])), failures: [] };
+          } else {
+            const { executeGraph } = await import("./execute.js");
+            const executed = await executeGraph(graph, plan, {
               store,
-              stages: app.stages,
-              registryModule: app.registryModule,
-              jobs: global.jobs ?? defaultJobs(),
-              gpus: new GpuPool(devices),
-              executor: localExecutor(),
-              reporter,
-              force: global.force,
-              keepGoing: global.keepGoing,
+              app,
+              global,
+              gpuMemoryMiB: gpuMemory,
+              reporter: reporterFor(progress),
               runId,
-            }),
-          );
-          let interrupted = false;
-          const onSignal = () => {
-            interrupted = true;
-            reporter.line("interrupted: stopping every node and removing their temporary folders");
-            Effect.runFork(Fiber.interrupt(fiber));
-          };
-          process.once("SIGINT", onSignal);
-          process.once("SIGTERM", onSignal);
-          const exit = await Effect.runPromise(Fiber.await(fiber));
-          process.off("SIGINT", onSignal);
-          process.off("SIGTERM", onSignal);
-
-          const status: RunStatus = interrupted ? "interrupted" : Exit.isSuccess(exit) && exit.value.failures.length === 0 ? "ok" : "failed";
+            });
+            if (executed._tag !== "Finished") {
+              await store.endRun(runId, executed._tag === "Interrupted" ? "interrupted" : "failed");
+              if (executed._tag === "Interrupted") {
+                io.err(`run ${runId} interrupted after ${formatDuration(Date.now() - started)}\n`);
+                return EXIT_INTERRUPTED;
+              }
+              io.err(`${executed.message}\n`);
+              return 1;
+            }
+            result = executed.result;
+          }
+          const status: RunStatus = result.failures.length === 0 ? "ok" : "failed";
           await store.endRun(runId, status);
-          if (interrupted) {
-            io.err(`run ${runId} interrupted after ${formatDuration(Date.now() - started)}\n`);
-            return EXIT_INTERRUPTED;
-          }
-          if (Exit.isFailure(exit)) {
-            io.err(`${failureMessage(exit.cause)}\n`);
-            return 1;
-          }
 
-          io.err(summaryText(runId, exit.value, Date.now() - started));
-          if (exit.value.failures.length > 0) return 1;
+          io.err(summaryText(runId, result, Date.now() - started));
+          if (result.failures.length > 0) return 1;
           await printReports(graph, store, io);
           return 0;
         } finally {
@@ -149,15 +130,6 @@ function summaryText(runId: number, result: RunResult, durationMs: number): stri
   const lines = [`run ${runId}: ${result.outcomes.size} nodes: ${parts.join(", ")} in ${formatDuration(durationMs)}`];
   for (const failure of result.failures) lines.push(`  failed: ${failure.key} (${failure.kind}): ${failure.message}`);
   return `${lines.join("\n")}\n`;
-}
-
-function failureMessage(cause: Cause.Cause<unknown>): string {
-  const error = Cause.squash(cause);
-  if (typeof error === "object" && error !== null && "message" in error) {
-    const tag = (error as { _tag?: string })._tag;
-    return tag === "ResourcesUnavailable" ? `cannot run: nodes need resources this machine does not have:\n${(error as { message: string }).message}` : String((error as { message: string }).message);
-  }
-  return Cause.pretty(cause);
 }
 
 /** Prints the `report.md` of every node of kind `report` in the graph, in graph order. */

@@ -12,6 +12,9 @@ import { NodeFailed, ResourcesUnavailable } from "./errors.js";
 import type { Executor } from "./executor.js";
 import type { GpuLease, GpuPool } from "./gpu-pool.js";
 import type { Reporter } from "./reporter.js";
+import { planRun, type RunPlan } from "./plan-run.js";
+
+export { planRun, type RunPlan } from "./plan-run.js";
 
 export interface RunnerOptions {
   readonly store: Store;
@@ -44,32 +47,6 @@ export type NodeOutcome = "cached" | "computed" | "failed" | "skipped" | "not-st
 export interface RunResult {
   readonly outcomes: ReadonlyMap<NodeKey, NodeOutcome>;
   readonly failures: readonly NodeFailed[];
-}
-
-/** Which nodes a run would compute, and which it reuses from the store. */
-export interface RunPlan {
-  readonly toRun: ReadonlySet<NodeKey>;
-  readonly cached: ReadonlySet<NodeKey>;
-  /** The nodes of `toRun` that are recomputed although they may be in the store (`--force`). */
-  readonly forced: ReadonlySet<NodeKey>;
-}
-
-/**
- * Decides what to compute: a node runs when it is not in the store, when its kind is in
- * `force`, or when an upstream node is forced. Checking the store is one stat per node.
- */
-export async function planRun(graph: Graph, store: Store, force: readonly string[] = []): Promise<RunPlan> {
-  const present = await Promise.all(graph.order.map((key) => store.has(key)));
-  const forced = new Set<NodeKey>();
-  const toRun = new Set<NodeKey>();
-  const cached = new Set<NodeKey>();
-  graph.order.forEach((key, i) => {
-    const node = graph.nodes.get(key)!;
-    if (force.includes(node.kind) || upstreamKeys(node).some((up) => forced.has(up))) forced.add(key);
-    if (forced.has(key) || !present[i]) toRun.add(key);
-    else cached.add(key);
-  });
-  return { toRun, cached, forced };
 }
 
 /**
