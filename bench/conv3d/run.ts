@@ -1,11 +1,11 @@
 /**
  * `npm run bench:conv3d`: forward + backward throughput of fancl's conv3d and conv3dTranspose2
- * on the default backend against PyTorch on CPU (bench/conv3d/torch_twin.py, run as a child
- * process in the same run), both on one thread, over the layer shapes of an nnU-Net encoder on a
- * 64³ patch with batch 2 and its transposed convolutions; then one training step of a
- * quickstart-sized U-Net against the identical PyTorch network. Writes the `## conv3d` section of
- * docs/benchmarks.md. The last line printed is `conv3d fwd+bwd vs pytorch: ratio R`, R being our
- * total throughput divided by PyTorch's.
+ * on the default backend against PyTorch on CPU, both on one thread. PyTorch runs in
+ * bench/conv3d/torch_twin.py, a child process of the same run. The layers are those of an
+ * nnU-Net encoder on a 64³ patch with batch 2, plus its transposed convolutions. A second part
+ * times one training step of a quickstart-sized U-Net against the identical PyTorch network.
+ * Writes the `## conv3d` section of docs/benchmarks.md. The last line printed is
+ * `conv3d fwd+bwd vs pytorch: ratio R`, R being our total throughput divided by PyTorch's.
  *
  * Usage: node dist/bench/conv3d/run.js [--repeats N] [--step-repeats N]
  */
@@ -18,13 +18,14 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 
-import { deepSupervisionLoss, deepSupervisionWeights } from "../../src/nn/losses.js";
+import { deepSupervisionLoss, deepSupervisionWeights, nearestResize } from "../../src/nn/losses.js";
 import { createNetwork, stageFeatures, type NetworkConfig } from "../../src/nn/network.js";
 import { initBackend } from "../../src/tensor/backend.js";
 import { conv3d, conv3dTranspose2 } from "../../src/tensor/conv3d.js";
+import { buildFastUnet, fastDiceCe } from "./fastUnet.js";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, "../../..");
+const compiledFolder = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(compiledFolder, "../../..");
 const twinScript = path.join(repoRoot, "bench/conv3d/torch_twin.py");
 const docsFile = path.join(repoRoot, "docs/benchmarks.md");
 
@@ -172,6 +173,34 @@ function trainingStepTiming(repeats: number): Timing {
   return timing;
 }
 
+/** Times the same step for the U-Net of fastUnet.ts, built from src/tensor's channel ops. */
+function fastStepTiming(repeats: number): Timing {
+  const { config, patch, batch } = quickstart;
+  const network = buildFastUnet(config.inChannels, config.numClasses, stageFeatures(config));
+  const optimizer = tf.train.momentum(0.01, 0.99, true);
+  const x = tf.randomNormal([batch, ...patch, config.inChannels]) as tf.Tensor5D;
+  const labels = tf.randomUniformInt([batch, ...patch], 0, config.numClasses) as tf.Tensor4D;
+  const weights = deepSupervisionWeights(config.stages - 1);
+
+  const loss = (): tf.Scalar => {
+    const terms = network.forward(x).flatMap((output, i) => {
+      if (weights[i] === 0) return [];
+      const [, d, h, w] = output.shape;
+      const oneHot = tf.oneHot(tf.cast(nearestResize(labels, d, h, w), "int32"), config.numClasses);
+      return [tf.mul(fastDiceCe(output, tf.cast(oneHot, "float32") as tf.Tensor5D), weights[i]!)];
+    });
+    return tf.addN(terms) as tf.Scalar;
+  };
+  const timing = medianTiming(() => {
+    const value = optimizer.minimize(loss, true, network.variables);
+    value?.dataSync();
+    value?.dispose();
+  }, repeats);
+  tf.dispose([x, labels, ...network.variables]);
+  optimizer.dispose();
+  return timing;
+}
+
 interface TwinResult {
   readonly torch: string;
   readonly threads: number;
@@ -246,7 +275,9 @@ async function main(): Promise<void> {
     return timing;
   });
   const ourStep = trainingStepTiming(stepRepeats);
-  console.log(`training step: wall ${ms(ourStep.wall)} ms, cpu ${ms(ourStep.cpu)} ms`);
+  console.log(`training step, src/nn network: wall ${ms(ourStep.wall)} ms, cpu ${ms(ourStep.cpu)} ms`);
+  const fastStep = fastStepTiming(stepRepeats);
+  console.log(`training step, channel-op network: wall ${ms(fastStep.wall)} ms, cpu ${ms(fastStep.cpu)} ms`);
 
   const twin = await runTwin(repeats, stepRepeats);
 
@@ -284,9 +315,13 @@ async function main(): Promise<void> {
     "",
     "Training step of the quickstart U-Net (3 stages, 8/16/32 features, deep supervision, batch",
     `${quickstart.batch}, patch ${quickstart.patch.join("×")}, 4 modalities, 4 classes; forward, Dice+CE, backward,`,
-    `SGD Nesterov update), median of ${stepRepeats} steps: fancl ${ms(ourStep.cpu)} ms CPU (${ms(ourStep.wall)} ms wall),`,
-    `PyTorch ${ms(twin.step.cpu)} ms CPU (${ms(twin.step.wall)} ms wall); fancl / PyTorch`,
-    `${(ourStep.cpu / twin.step.cpu).toFixed(2)} by CPU time, ${(ourStep.wall / twin.step.wall).toFixed(2)} by wall time.`,
+    `SGD Nesterov update), median of ${stepRepeats} steps after ${WARMUP} warm-up:`,
+    "",
+    "| network | cpu ms | wall ms | cpu / PyTorch | wall / PyTorch |",
+    "| --- | ---: | ---: | ---: | ---: |",
+    `| src/nn \`createNetwork\` + \`deepSupervisionLoss\` | ${ms(ourStep.cpu)} | ${ms(ourStep.wall)} | ${(ourStep.cpu / twin.step.cpu).toFixed(2)} | ${(ourStep.wall / twin.step.wall).toFixed(2)} |`,
+    `| same layers from src/tensor channel ops (bench/conv3d/fastUnet.ts) | ${ms(fastStep.cpu)} | ${ms(fastStep.wall)} | ${(fastStep.cpu / twin.step.cpu).toFixed(2)} | ${(fastStep.wall / twin.step.wall).toFixed(2)} |`,
+    `| PyTorch (torch_twin.py) | ${ms(twin.step.cpu)} | ${ms(twin.step.wall)} | 1.00 | 1.00 |`,
     "",
     `Machine: ${os.availableParallelism()} cores (nproc), ${cpuModel}, Node ${process.version}.`,
     "Command: `npm run build && npm run bench:conv3d`",
@@ -294,7 +329,7 @@ async function main(): Promise<void> {
   ].join("\n");
   await writeSection(section);
 
-  console.log(`training step: fancl ${ms(ourStep.cpu)} ms cpu, pytorch ${ms(twin.step.cpu)} ms cpu`);
+  console.log(`training step cpu: src/nn ${ms(ourStep.cpu)} ms, channel ops ${ms(fastStep.cpu)} ms, pytorch ${ms(twin.step.cpu)} ms`);
   console.log(`conv3d fwd+bwd vs pytorch: ratio ${ratio.toFixed(2)}`);
 }
 

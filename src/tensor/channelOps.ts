@@ -1,9 +1,9 @@
 /**
  * Per-channel operations of a channels-last network with gradients that avoid the WASM backend's
  * slow paths. TensorFlow.js differentiates a broadcast `add` or `sub` with `sum` over the
- * broadcast axes, and `concat` with `split`; on 5-D tensors both move data through the slow
- * generic transpose and slice kernels. Here every reduction over voxels is a `matMul` with a
- * row of ones, and every channel split is a 2-D `slice`.
+ * broadcast axes, and `concat` with `split`. On 5-D tensors both run through the slow generic
+ * transpose and slice kernels. Here every reduction over voxels is a `matMul` with a row of
+ * ones, and every channel split is a 2-D `slice`.
  *
  * Layout: x [N, D, H, W, C]; per-channel parameters are [C].
  */

@@ -101,6 +101,12 @@ describe("conv3d", () => {
     expect(y.shape).toEqual([2, 4, 3, 3, 4]);
   });
 
+  it("gives an empty output for empty depth", async () => {
+    await initBackend("wasm", () => {});
+    const y = conv3d(tf.zeros([1, 0, 4, 4, 2]) as tf.Tensor5D, tf.zeros([3, 3, 3, 2, 3]) as tf.Tensor5D, 1);
+    expect(y.shape).toEqual([1, 0, 4, 4, 3]);
+  });
+
   it("rejects an unsupported filter size", async () => {
     await initBackend("wasm", () => {});
     expect(() => conv3d(tf.zeros([1, 3, 3, 3, 2]) as tf.Tensor5D, tf.zeros([2, 2, 2, 2, 1]) as tf.Tensor5D)).toThrow(
