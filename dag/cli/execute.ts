@@ -21,7 +21,7 @@ export interface ExecuteOptions {
   readonly store: Store;
   readonly app: Application;
   readonly global: GlobalOptions;
-  /** Memory of each `--gpus` device, from `--gpu-memory`; else nvidia-smi tells. */
+  /** Memory of each `--gpus` device from `--gpu-memory`; undefined reads it from nvidia-smi. */
   readonly gpuMemoryMiB: number | undefined;
   readonly reporter: Reporter;
   readonly runId: number;
@@ -33,8 +33,8 @@ export type Executed =
   | { readonly _tag: "Refused"; readonly message: string };
 
 /**
- * Runs the graph until it finishes or SIGINT/SIGTERM arrives; on a signal the runner's fiber
- * is interrupted, which kills workers and removes tmp folders before this resolves.
+ * Runs the graph until it finishes or SIGINT/SIGTERM arrives. A signal interrupts the runner's
+ * fiber, which kills workers and removes tmp folders before this function resolves.
  */
 export async function executeGraph(graph: Graph, plan: RunPlan, options: ExecuteOptions): Promise<Executed> {
   const { global, reporter } = options;

@@ -8,7 +8,7 @@ export function defaultJobs(): number {
 }
 
 /**
- * The GPUs `nvidia-smi --query-gpu=index,memory.total --format=csv,noheader,nounits` lists,
+ * Lists the GPUs `nvidia-smi --query-gpu=index,memory.total --format=csv,noheader,nounits` lists,
  * or none when the tool is absent or fails (a machine without NVIDIA GPUs).
  */
 export function detectGpus(command = "nvidia-smi"): Promise<GpuDevice[]> {
@@ -34,9 +34,9 @@ export function parseNvidiaSmi(text: string): GpuDevice[] {
 }
 
 /**
- * The devices the runner may lease. `--gpus 0,1` picks device ids; their memory comes from
- * `--gpu-memory MiB` when given, else from nvidia-smi. Without `--gpus`, every detected GPU.
- * Throws when a chosen id has no known memory.
+ * Returns the devices the runner may lease. `--gpus 0,1` picks device ids, with the memory
+ * from `--gpu-memory MiB` when given, else from nvidia-smi. Without `--gpus`, every detected
+ * GPU is used. Throws when a chosen id has no known memory.
  */
 export async function resolveGpus(
   ids: readonly string[] | undefined,

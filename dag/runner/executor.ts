@@ -23,10 +23,10 @@ export interface NodeJob {
 }
 
 /**
- * Where and how a node's stage runs. The runner owns scheduling, locks and commits; an
- * executor only turns a job into a summary (or a `NodeFailed`). Interrupting the effect must
- * stop the work. `local` is the only one today; a Slurm executor would submit one sbatch job
- * per node that runs the worker on the shared store and report back through files.
+ * The place and manner in which a node's stage runs. The runner owns scheduling, locks and
+ * commits, so an executor only turns a job into a summary (or a `NodeFailed`). Interrupting the
+ * effect must stop the work. `local` is the only executor today. A Slurm executor would submit
+ * one sbatch job per node that runs the worker on the shared store and reports through files.
  */
 export interface Executor {
   readonly name: string;

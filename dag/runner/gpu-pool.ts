@@ -32,8 +32,8 @@ export class GpuPool {
   }
 
   /**
-   * Why a request can never be granted by these devices (too many GPUs, or more memory than
-   * the largest device has), or undefined when it can.
+   * Explains why these devices can never grant a request (too many GPUs, or more memory than
+   * the largest device has); returns undefined when they can.
    */
   impossible(gpus: number, memoryMiB: number): string | undefined {
     if (gpus <= 0) return undefined;
@@ -46,7 +46,7 @@ export class GpuPool {
     return undefined;
   }
 
-  /** Waits until the request fits, then holds it. The wait is interruptible; nothing is held while waiting. */
+  /** Waits until the request fits, then takes it. The wait is interruptible and takes nothing until it succeeds. */
   acquire(gpus: number, memoryMiB: number): Effect.Effect<GpuLease> {
     return Effect.suspend(() => {
       const lease = this.tryAcquire(gpus, memoryMiB);

@@ -2,7 +2,7 @@ import { upstreamKeys, type Graph } from "../graph.js";
 import type { NodeKey } from "../key.js";
 import type { Store } from "../store/store.js";
 
-/** Which nodes a run would compute, and which it reuses from the store. */
+/** The nodes a run would compute, and the ones it reuses from the store. */
 export interface RunPlan {
   readonly toRun: ReadonlySet<NodeKey>;
   readonly cached: ReadonlySet<NodeKey>;

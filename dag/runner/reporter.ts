@@ -1,7 +1,7 @@
 import type { GraphNode } from "../graph.js";
 import type { NodeFailed } from "./errors.js";
 
-/** What the runner tells the person watching: node starts, ends, failures, progress and stage logs. */
+/** The runner's output for the person watching: node starts, ends, failures, progress and stage logs. */
 export interface Reporter {
   nodeStarted(node: GraphNode, device: string | undefined): void;
   nodeProgress(node: GraphNode, fraction: number, message?: string): void;

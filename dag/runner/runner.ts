@@ -38,7 +38,7 @@ export interface RunnerOptions {
 }
 
 /**
- * What became of a node: reused from the store (`cached`), computed now (`computed`), failed,
+ * The outcome of a node: reused from the store (`cached`), computed now (`computed`), failed,
  * skipped because an upstream node failed, or not started because the run stopped after a
  * failure (no `--keep-going`).
  */
@@ -236,7 +236,7 @@ function checkResources(graph: Graph, plan: RunPlan, options: RunnerOptions): Ef
   return problems.length === 0 ? Effect.void : Effect.fail(new ResourcesUnavailable({ message: problems.join("\n") }));
 }
 
-/** Node inputs as the stage sees them: upstream node folders and dataset file paths. */
+/** Maps node inputs to the paths a stage reads: upstream node folders and dataset files. */
 function inputPaths(node: GraphNode, store: Store): Record<string, string | readonly string[]> {
   const toPath = (input: GraphInput) => ("node" in input ? store.nodeDir(input.node) : input.file);
   const paths: Record<string, string | readonly string[]> = {};

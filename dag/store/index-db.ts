@@ -106,7 +106,7 @@ export class IndexDb {
     });
   }
 
-  /** Replaces the nodes and metrics tables with what `manifests` say. */
+  /** Replaces the nodes and metrics tables with the contents of `manifests`. */
   async replaceNodes(manifests: readonly Manifest[]): Promise<void> {
     await this.db.transaction(async (run) => {
       await run("DELETE FROM nodes");
@@ -248,7 +248,7 @@ async function insertNode(run: (sql: string, params?: readonly (string | number 
   }
 }
 
-/** The finite numbers of a summary's `metrics` object; anything else there is ignored. */
+/** Returns the finite numbers of a summary's `metrics` object and ignores any other value there. */
 export function metricsOf(summary: Record<string, unknown>): Record<string, number> {
   const metrics = summary["metrics"];
   if (typeof metrics !== "object" || metrics === null) return {};

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { link, open, readFile, rename, stat, unlink } from "node:fs/promises";
 import os from "node:os";
 
-/** What a lock file holds: who is computing the node. */
+/** The contents of a lock file: the process computing the node. */
 export interface LockOwner {
   readonly pid: number;
   readonly host: string;
@@ -98,8 +98,8 @@ function isDeadHere(owner: LockOwner): boolean {
 
 /**
  * Moves a stale lock aside. Only one of several processes breaking the same lock wins the
- * rename; if what it moved turns out to be a fresh lock (someone broke and retook it in
- * between), it is linked back into place.
+ * rename. When the moved file turns out to be a fresh lock (another process broke and retook
+ * it in between), it is linked back into place.
  */
 async function breakStaleLock(file: string): Promise<void> {
   const aside = `${file}.stale.${process.pid}.${randomBytes(4).toString("hex")}`;

@@ -13,7 +13,7 @@ export interface OutputRecord {
 }
 
 /**
- * What `runs/cache/<key[0:2]>/<key>/manifest.json` holds: enough to know how the outputs
+ * The record in `runs/cache/<key[0:2]>/<key>/manifest.json`: enough to know how the outputs
  * were made (kind, version, resolved params, inputs), to check them (size and digest of
  * every file) and where (host, tensor backend, device). The key is the only part that
  * decides reuse; everything else is a record.
@@ -50,7 +50,7 @@ export function sha256File(file: string): Promise<string> {
   });
 }
 
-/** The digest of a dataset file, branded so that it cannot pass for a node key. */
+/** Computes the digest of a dataset file, branded so that it cannot pass for a node key. */
 export async function fileDigestOf(file: string): Promise<FileDigest> {
   return (await sha256File(file)) as FileDigest;
 }
@@ -73,7 +73,14 @@ export async function describeOutputs(dir: string, declared: readonly string[], 
       records.push({ path: path.relative(dir, file).split(path.sep).join("/"), size, sha256: await sha256File(file) });
     }
   }
-  return records.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return records.sort(byPath);
+}
+
+/** Orders output records by path in code-unit order, the same on every machine and locale. */
+function byPath(a: OutputRecord, b: OutputRecord): number {
+  if (a.path < b.path) return -1;
+  if (a.path > b.path) return 1;
+  return 0;
 }
 
 async function listFiles(dir: string): Promise<string[]> {

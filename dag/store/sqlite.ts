@@ -5,7 +5,7 @@ export type SqlValue = string | number | bigint | null;
 
 /**
  * A promise-based SQLite connection. Statements run one at a time in call order
- * (`serialize` mode), and `transaction` holds the connection for its whole body so
+ * (`serialize` mode), and `transaction` keeps the connection for its whole body so
  * that statements of concurrent callers never land inside another caller's BEGIN.
  */
 export class SqliteConnection {
@@ -54,7 +54,7 @@ export class SqliteConnection {
 
   /**
    * Runs `body` inside BEGIN IMMEDIATE … COMMIT (ROLLBACK when it throws). `body` gets a
-   * `run` that bypasses the queue, since the transaction already holds it.
+   * `run` that bypasses the queue, because the transaction already owns it.
    */
   transaction<T>(body: (run: (sql: string, params?: readonly SqlValue[]) => Promise<unknown>) => Promise<T>): Promise<T> {
     return this.exclusive(async () => {

@@ -36,7 +36,7 @@ export class Store {
     return path.join(this.root, "cache", key.slice(0, 2), key);
   }
 
-  /** Whether the node is committed: one stat of its manifest, no index query. */
+  /** Checks whether the node is committed, with one stat of its manifest and no index query. */
   async has(key: NodeKey): Promise<boolean> {
     try {
       await stat(path.join(this.nodeDir(key), MANIFEST_FILE));
@@ -58,8 +58,8 @@ export class Store {
   }
 
   /**
-   * SHA-256 of a dataset file. The index remembers (path, size, mtime in ns) → digest, so an
-   * unchanged file is hashed once; a changed size or mtime makes it hash again.
+   * Returns the SHA-256 of a dataset file. The index remembers (path, size, mtime in ns) → digest,
+   * so an unchanged file is hashed once. A changed size or mtime makes it hash again.
    */
   async fileDigest(file: string): Promise<FileDigest> {
     const absolute = path.resolve(file);
@@ -78,7 +78,7 @@ export class Store {
     return digest as FileDigest;
   }
 
-  /** The one committed key starting with `prefix`; an error when none or several match. */
+  /** Finds the one committed key starting with `prefix`; throws when none or several match. */
   async resolveKeyPrefix(prefix: string): Promise<NodeKey> {
     const wanted = prefix.toLowerCase();
     if (!/^[0-9a-f]{1,64}$/.test(wanted)) {
@@ -119,7 +119,7 @@ export class Store {
     return tryLock(path.join(this.root, "locks", `${key}.lock`));
   }
 
-  /** A fresh, empty folder `tmp/<key>.<pid>.<random>` for a node to write into. */
+  /** Creates a fresh, empty folder `tmp/<key>.<pid>.<random>` for a node to write into. */
   async createTmpDir(key: NodeKey): Promise<string> {
     const dir = path.join(this.root, "tmp", `${key}.${process.pid}.${randomBytes(4).toString("hex")}`);
     await mkdir(dir, { recursive: true });
@@ -152,7 +152,7 @@ export class Store {
     await this.index.recordNode(manifest);
   }
 
-  /** Every committed key in the cache folders (the truth the index is rebuilt from). */
+  /** Lists every committed key in the cache folders (the truth the index is rebuilt from). */
   async cacheKeys(): Promise<NodeKey[]> {
     return this.scanCacheKeys("");
   }

@@ -186,7 +186,7 @@ describe("runGraph with GPU leases on fake devices", () => {
     { id: "1", memoryMiB: 1000 },
   ];
 
-  /** The largest total GPU memory that overlapping toy nodes held on each device, from their own start/end records. */
+  /** Computes the peak GPU memory that overlapping toy nodes took on each device, from their own start and end records. */
   async function peakMemoryByDevice(): Promise<Record<string, number>> {
     const events = (await toyEvents()).filter((e) => e.event !== "fail").sort((x, y) => x.at - y.at || (x.event === "end" ? -1 : 1));
     const current: Record<string, number> = {};
@@ -273,7 +273,7 @@ describe("runGraph with a lock held by another process", () => {
     const graph = await g.finalize((file) => store.fileDigest(file));
     const key = graph.order[0]!;
 
-    // A live process stands in for another `fancl run` holding the key's lock.
+    // A live process plays another `fancl run` that owns the key's lock.
     const other = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"]);
     await writeFile(path.join(root, "runs", "locks", `${key}.lock`), JSON.stringify({ pid: other.pid, host: os.hostname(), since: "" }));
     const fiber = Effect.runFork(runGraph(graph, options({ lockPollMs: 50 })));

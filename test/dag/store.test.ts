@@ -121,7 +121,7 @@ describe("Store.fileDigest", () => {
     await utimes(file, fixed, fixed);
     expect(await store.fileDigest(file)).toBe(SHA256_ABC);
 
-    // Same size and mtime, different bytes: the memo answers, so the old digest comes back.
+    // Same size and mtime, different bytes: the memo returns the old digest.
     await writeFile(file, "xyz");
     await utimes(file, fixed, fixed);
     expect(await store.fileDigest(file)).toBe(SHA256_ABC);
