@@ -26,6 +26,8 @@ export interface TrainingSchedule {
   readonly oversampleForeground: number;
   /** Default: nnU-Net's (`defaultAugment`). */
   readonly augment?: AugmentConfig;
+  /** Largest global L2 norm of the gradients; larger ones are scaled down (nnU-Net: 12). Default 12; null: off. */
+  readonly gradientClipNorm?: number | null;
   /** Soft Dice over the whole batch instead of per sample. */
   readonly batchDice?: boolean;
   /** Validation patches per validation case, each centred on a foreground voxel (default 2). */

@@ -15,6 +15,8 @@ import type { PatchBatch } from "./types.js";
 export interface LossSettings {
   readonly hardVoxels: HardVoxels;
   readonly batchDice: boolean;
+  /** Gradients are scaled down to this global L2 norm when larger (nnU-Net: 12); null: no clipping. */
+  readonly gradientClipNorm: number | null;
 }
 
 /** A loss that is NaN or infinite; names where training stopped. */
@@ -75,6 +77,21 @@ function batchLoss(net: SegmentationNetwork, tensors: BatchTensors, settings: Lo
 }
 
 /**
+ * Scales `gradients` by min(1, maxNorm / ‖g‖₂), with ‖g‖₂ the L2 norm of all of them together, as
+ * torch.nn.utils.clip_grad_norm_ does. Missing gradients stay missing. The caller disposes the result.
+ */
+export function clipByGlobalNorm(
+  gradients: readonly (tf.Tensor | undefined)[],
+  maxNorm: number,
+): (tf.Tensor | undefined)[] {
+  const present = gradients.filter((g): g is tf.Tensor => g !== undefined);
+  if (present.length === 0) return [...gradients];
+  const norm = tf.tidy(() => Math.sqrt(tf.addN(present.map((g) => tf.sum(tf.square(g)))).dataSync()[0]!));
+  const scale = norm > maxNorm ? maxNorm / (norm + 1e-6) : 1;
+  return gradients.map((g) => (g === undefined ? undefined : scale === 1 ? tf.clone(g) : tf.mul(g, scale)));
+}
+
+/**
  * Runs one step and returns the loss before the update. A non-finite loss throws
  * NonFiniteLossError before any weight changes.
  */
@@ -92,11 +109,12 @@ export function trainStep(
     const loss = value.dataSync()[0]!;
     value.dispose();
     const ordered = net.variables.map((v) => grads[v.name]);
+    const clipped = settings.gradientClipNorm === null ? [] : clipByGlobalNorm(ordered, settings.gradientClipNorm);
     try {
       if (!Number.isFinite(loss)) throw new NonFiniteLossError(where.epoch, where.iteration, loss);
-      optimizer.step(ordered, lr);
+      optimizer.step(settings.gradientClipNorm === null ? ordered : clipped, lr);
     } finally {
-      tf.dispose(ordered.filter((g) => g !== undefined && g !== null));
+      tf.dispose([...ordered, ...clipped].filter((g) => g !== undefined));
     }
     return loss;
   } finally {

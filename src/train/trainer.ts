@@ -120,7 +120,11 @@ async function runEpoch(
   rng: Random,
 ): Promise<number> {
   const { schedule, signal, onProgress } = options;
-  const settings: LossSettings = { hardVoxels: schedule.hardVoxels, batchDice: schedule.batchDice ?? false };
+  const settings: LossSettings = {
+    hardVoxels: schedule.hardVoxels,
+    batchDice: schedule.batchDice ?? false,
+    gradientClipNorm: schedule.gradientClipNorm === undefined ? 12 : schedule.gradientClipNorm,
+  };
   const augment = schedule.augment ?? defaultAugment;
   let sum = 0;
 
