@@ -1,7 +1,8 @@
 """Peer of bench/hd95/run.ts: HD95 (medpy definition) with scipy on the full volume.
 
 Usage: hd95_scipy.py RUNS GT PRED
-Prints JSON {"versions": {...}, "regions": {ET|TC|WT: {"seconds": [...], "hd95": value}}}.
+Prints JSON {"versions": {...}, "regions": {ET|TC|WT: {"seconds": [...], "cpu_seconds": [...],
+"hd95": value}}}, with wall-clock and process CPU time of each run.
 Surfaces are mask minus its binary_erosion with the 6-connected element; distances come from
 distance_transform_edt over the whole 240x240x155 volume with sampling = the ground-truth
 spacing, as REFERENCE.md describes. Only the HD95 computation is timed, not file loading.
@@ -41,12 +42,13 @@ def main():
     out = {"versions": {"scipy": scipy.__version__, "numpy": np.__version__}, "regions": {}}
     for name, values in REGIONS.items():
         gt, pred = np.isin(gt_labels, values), np.isin(pred_labels, values)
-        seconds, value = [], None
+        seconds, cpu_seconds, value = [], [], None
         for _ in range(runs):
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             value = hd95(gt, pred, spacing)
             seconds.append(time.perf_counter() - start)
-        out["regions"][name] = {"seconds": seconds, "hd95": value}
+            cpu_seconds.append(time.process_time() - cpu_start)
+        out["regions"][name] = {"seconds": seconds, "cpu_seconds": cpu_seconds, "hd95": value}
     print(json.dumps(out))
 
 

@@ -17,6 +17,36 @@ export function squaredEdt(
   dims: readonly [number, number, number],
   spacing: readonly [number, number, number],
 ): Float64Array {
+  return transform(features, dims, spacing, undefined);
+}
+
+/**
+ * Computes `squaredEdt` only at the voxels where `query` is non-zero and returns those values in
+ * memory order (one per query voxel). The last pass runs only on the z columns that contain a
+ * query voxel, which saves most of it when the query is a sparse surface.
+ */
+export function squaredEdtAt(
+  features: Uint8Array,
+  query: Uint8Array,
+  dims: readonly [number, number, number],
+  spacing: readonly [number, number, number],
+): Float64Array {
+  const out = transform(features, dims, spacing, query);
+  let n = 0;
+  for (let i = 0; i < query.length; i++) if (query[i] !== 0) n++;
+  const values = new Float64Array(n);
+  let k = 0;
+  for (let i = 0; i < query.length; i++) if (query[i] !== 0) values[k++] = out[i]!;
+  return values;
+}
+
+/** Runs the three passes; with `query`, the z pass skips columns without a query voxel. */
+function transform(
+  features: Uint8Array,
+  dims: readonly [number, number, number],
+  spacing: readonly [number, number, number],
+  query: Uint8Array | undefined,
+): Float64Array {
   const [nx, ny, nz] = dims;
   const out = new Float64Array(nx * ny * nz);
   const longest = Math.max(nx, ny, nz);
@@ -28,6 +58,12 @@ export function squaredEdt(
   const wx = spacing[0] * spacing[0];
   for (let row = 0; row < ny * nz; row++) {
     const base = row * nx;
+    let any = false;
+    for (let x = 0; x < nx && !any; x++) any = features[base + x] !== 0;
+    if (!any) {
+      out.fill(Infinity, base, base + nx);
+      continue;
+    }
     let last = -Infinity;
     for (let x = 0; x < nx; x++) {
       if (features[base + x] !== 0) last = x;
@@ -55,11 +91,21 @@ export function squaredEdt(
     }
   }
   if (nz > 1) {
+    // Columns (x, y) that need the z pass: all of them, or those holding a query voxel.
+    const needed = new Uint8Array(plane).fill(query === undefined ? 1 : 0);
+    if (query !== undefined) {
+      for (let i = 0; i < query.length; i++) if (query[i] !== 0) needed[i % plane] = 1;
+    }
     const slab = new Float64Array(nx * nz);
     for (let y = 0; y < ny; y++) {
       const base = y * nx;
+      let anyNeeded = false;
+      for (let x = 0; x < nx && !anyNeeded; x++) anyNeeded = needed[base + x] === 1;
+      if (!anyNeeded) continue;
       for (let zz = 0; zz < nz; zz++) for (let x = 0; x < nx; x++) slab[x * nz + zz] = out[base + zz * plane + x]!;
-      for (let x = 0; x < nx; x++) envelopeAt(slab, x * nz, nz, spacing[2] * spacing[2], result, v, z);
+      for (let x = 0; x < nx; x++) {
+        if (needed[base + x] === 1) envelopeAt(slab, x * nz, nz, spacing[2] * spacing[2], result, v, z);
+      }
       for (let zz = 0; zz < nz; zz++) for (let x = 0; x < nx; x++) out[base + zz * plane + x] = slab[x * nz + zz]!;
     }
   }

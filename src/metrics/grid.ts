@@ -66,13 +66,14 @@ export function boundingBox(grid: Grid, a: Uint8Array, b?: Uint8Array): Box | un
   const [nx, ny, nz] = grid.dims;
   let x0 = nx, y0 = ny, z0 = nz, x1 = -1, y1 = -1, z1 = -1;
   const set = (i: number) => a[i] !== 0 || (b !== undefined && b[i] !== 0);
+  const emptyRow = rowEmptinessTest(a, b, nx);
   for (let z = 0; z < nz; z++) {
     for (let y = 0; y < ny; y++) {
-      // First and last set voxel of the row; most rows are empty and cost one scan.
+      // First and last set voxel of the row; most rows are empty and cost one word scan.
       const row = (z * ny + y) * nx;
+      if (emptyRow(row)) continue;
       let first = 0;
-      while (first < nx && !set(row + first)) first++;
-      if (first === nx) continue;
+      while (!set(row + first)) first++;
       let last = nx - 1;
       while (last > first && !set(row + last)) last--;
       if (first < x0) x0 = first;
@@ -85,6 +86,28 @@ export function boundingBox(grid: Grid, a: Uint8Array, b?: Uint8Array): Box | un
   }
   if (x1 < 0) return undefined;
   return { lo: [x0, y0, z0], hi: [x1, y1, z1] };
+}
+
+/**
+ * Returns a test of whether the row of `nx` voxels starting at an index is 0 in both masks. It
+ * reads four voxels per 32-bit word when rows are word-aligned, else one voxel at a time.
+ */
+function rowEmptinessTest(a: Uint8Array, b: Uint8Array | undefined, nx: number): (row: number) => boolean {
+  const aligned = nx % 4 === 0 && a.byteOffset % 4 === 0 && (b === undefined || b.byteOffset % 4 === 0);
+  if (aligned) {
+    const wa = new Uint32Array(a.buffer, a.byteOffset, a.length >> 2);
+    const wb = b === undefined ? undefined : new Uint32Array(b.buffer, b.byteOffset, b.length >> 2);
+    const words = nx >> 2;
+    return (row) => {
+      const start = row >> 2;
+      for (let k = start; k < start + words; k++) if (wa[k] !== 0 || (wb !== undefined && wb[k] !== 0)) return false;
+      return true;
+    };
+  }
+  return (row) => {
+    for (let x = row; x < row + nx; x++) if (a[x] !== 0 || (b !== undefined && b[x] !== 0)) return false;
+    return true;
+  };
 }
 
 /**

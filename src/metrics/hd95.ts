@@ -2,7 +2,7 @@
  * HD95: the 95th percentile Hausdorff distance between the voxel surfaces of two binary masks,
  * in mm from the voxel spacing.
  */
-import { squaredEdt } from "./edt.js";
+import { squaredEdtAt } from "./edt.js";
 import { percentileSorted } from "./percentile.js";
 import { voxelSurface } from "./surface.js";
 import { boundingBox, checkGrid, cropWithMargin, diagonalMm, type Grid } from "./grid.js";
@@ -43,11 +43,9 @@ export function directedSurfaceDistances(gt: Uint8Array, pred: Uint8Array, grid:
   const predSurface = voxelSurface(predCrop.data, dims);
   if (!gtSurface.includes(1) || !predSurface.includes(1)) return undefined;
 
-  const toGt = squaredEdt(gtSurface, dims, grid.spacing);
-  const toPred = squaredEdt(predSurface, dims, grid.spacing);
   return {
-    gtToPred: sampleSorted(toPred, gtSurface),
-    predToGt: sampleSorted(toGt, predSurface),
+    gtToPred: sortedDistances(squaredEdtAt(predSurface, gtSurface, dims, grid.spacing)),
+    predToGt: sortedDistances(squaredEdtAt(gtSurface, predSurface, dims, grid.spacing)),
   };
 }
 
@@ -69,19 +67,21 @@ export function hd95FromDistances(distances: DirectedDistances, definition: Hd95
   if (definition === "max-directed") {
     return Math.max(percentileSorted(distances.gtToPred, 95), percentileSorted(distances.predToGt, 95));
   }
-  const pooled = new Float64Array(distances.gtToPred.length + distances.predToGt.length);
-  pooled.set(distances.gtToPred, 0);
-  pooled.set(distances.predToGt, distances.gtToPred.length);
-  pooled.sort();
-  return percentileSorted(pooled, 95);
+  return percentileSorted(mergeSorted(distances.gtToPred, distances.predToGt), 95);
 }
 
-/** Collects √squared at the voxels where `where` is 1, in ascending order. */
-function sampleSorted(squared: Float64Array, where: Uint8Array): Float64Array {
-  let n = 0;
-  for (let i = 0; i < where.length; i++) if (where[i] !== 0) n++;
-  const values = new Float64Array(n);
-  let k = 0;
-  for (let i = 0; i < where.length; i++) if (where[i] !== 0) values[k++] = Math.sqrt(squared[i]!);
-  return values.sort();
+/** Merges two ascending arrays into one ascending array. */
+function mergeSorted(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length + b.length);
+  let i = 0, j = 0, k = 0;
+  while (i < a.length && j < b.length) out[k++] = a[i]! <= b[j]! ? a[i++]! : b[j++]!;
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
+  return out;
+}
+
+/** Takes square roots of squared distances (mm²) and sorts them ascending, in place. */
+function sortedDistances(squared: Float64Array): Float64Array {
+  for (let i = 0; i < squared.length; i++) squared[i] = Math.sqrt(squared[i]!);
+  return squared.sort();
 }

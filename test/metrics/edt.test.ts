@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { squaredEdt } from "../../src/metrics/edt.js";
+import { squaredEdt, squaredEdtAt } from "../../src/metrics/edt.js";
 import { random } from "./random.js";
 
 /** Brute force: min over feature voxels of Σ ((Δ axis) · spacing)². */
@@ -65,5 +65,22 @@ describe("squaredEdt", () => {
       const slow = bruteForce(features, dims, spacing);
       for (let i = 0; i < fast.length; i++) expect(fast[i]).toBeCloseTo(slow[i]!, 9);
     }
+  });
+
+  it("squaredEdtAt equals brute force at the query voxels", () => {
+    const next = random(23);
+    const dims: [number, number, number] = [10, 8, 9];
+    const spacing: [number, number, number] = [1.1, 0.8, 2.4];
+    const features = new Uint8Array(720);
+    const query = new Uint8Array(720);
+    for (let i = 0; i < 720; i++) {
+      features[i] = next() < 0.03 ? 1 : 0;
+      query[i] = next() < 0.1 ? 1 : 0;
+    }
+    features[100] = 1;
+    const slow = bruteForce(features, dims, spacing);
+    const expected = Array.from(slow).filter((_, i) => query[i] === 1);
+    const actual = Array.from(squaredEdtAt(features, query, dims, spacing));
+    expect(actual.map((v) => +v.toFixed(9))).toEqual(expected.map((v) => +v.toFixed(9)));
   });
 });
