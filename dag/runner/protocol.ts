@@ -1,6 +1,6 @@
 /** Messages between the runner and a worker process (child_process IPC, JSON-serialisable). */
 
-/** Runner → worker: run one node. Params are already resolved; the worker decodes them again with the kind's schema. */
+/** Runner → worker: run one node. Params are already decoded (defaults filled) and passed to the stage as they are. */
 export interface RunRequest {
   readonly type: "run";
   readonly registryModule: string;

@@ -4,7 +4,7 @@
  * stage registry, runs the node and reports progress, logs and the summary back, then exits.
  */
 import { pathToFileURL } from "node:url";
-import { resolveParams, type StageKind } from "../stage.js";
+import type { StageKind } from "../stage.js";
 import type { RunRequest, WorkerMessage } from "./protocol.js";
 
 const abort = new AbortController();
@@ -29,8 +29,10 @@ async function runRequest(request: RunRequest): Promise<Record<string, unknown>>
     throw new Error(`stage kind "${request.kind}" is not in ${request.registryModule}; rebuild (npm run build) so that the worker sees the same stages as the runner`);
   }
 
+  // The params were decoded when the graph was built (that is what the key hashes), and
+  // decoding them again could fail for schemas whose decoded form differs from the encoded one.
   return stage.run({
-    params: resolveParams(stage, request.params),
+    params: request.params,
     outDir: request.outDir,
     inputs: request.inputs,
     log: (message: string, annotations?: Record<string, unknown>) => void send({ type: "log", message, ...(annotations === undefined ? {} : { annotations }) }),
