@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { NetworkConfig } from "../../src/nn/network.js";
 import { initBackend } from "../../src/tensor/backend.js";
 import { noAugment } from "../../src/train/augment.js";
+import { buildCurricula } from "../../src/train/curriculum.js";
 import { nnUNetSchedule, type TrainingSchedule } from "../../src/train/schedule.js";
 import { NonFiniteLossError, trainNetwork, type CurveEntry, type TrainOptions } from "../../src/train/trainer.js";
 import { syntheticTrainingCase } from "./synthetic-cases.js";
@@ -104,6 +105,29 @@ describe("trainNetwork checkpoints", () => {
     await expect(trainNetwork({ cases, validation: [], network, schedule: short, seed: 2, checkpointDir })).rejects.toThrow(
       /belongs to a different training/,
     );
+  });
+});
+
+describe("trainNetwork with a curriculum", () => {
+  it("runs stages 1 and 2 for one epoch each, then G alone, in both hard-voxel modes", async () => {
+    // Mining predictions: G with its ET removed (shallow) and G itself (deep).
+    const staged = cases.map((c) => ({
+      ...c,
+      curricula: buildCurricula(c.label, [c.label.map((l) => (l === 3 ? 0 : l)), c.label]),
+    }));
+    for (const hardVoxels of ["background", "ignore"] as const) {
+      const result = await trainNetwork({
+        cases: staged,
+        validation: [],
+        network,
+        schedule: { ...schedule, curriculumEpochs: [1, 1], hardVoxels },
+        seed: 4,
+        checkpointDir: await tempDir(),
+      });
+      expect(result.curve.map((e) => e.curriculumStage)).toEqual([1, 2, null]);
+      expect(result.curve.every((e) => Number.isFinite(e.loss) && e.valDice === null)).toBe(true);
+      result.network.dispose();
+    }
   });
 });
 
