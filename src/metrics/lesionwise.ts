@@ -82,13 +82,7 @@ export function lesionWise(gt: Uint8Array, pred: Uint8Array, grid: Grid, options
   const lesions: LesionScore[] = [];
   for (const voxels of lesionVoxels) {
     // Components that reach into the lesion dilated once more.
-    let reach: Uint8Array = new Uint8Array(gt.length);
-    for (const i of voxels) reach[i] = 1;
-    for (let k = 0; k < options.dilation; k++) reach = dilate(reach, dims, 18);
-    const matched = new Set<number>();
-    for (let i = 0; i < reach.length; i++) {
-      if (reach[i] !== 0 && predComponents.labels[i] !== 0) matched.add(predComponents.labels[i]!);
-    }
+    const matched = componentsNear(voxels, predComponents.labels, dims, options.dilation);
     for (const c of matched) matchedAny[c] = 1;
 
     let matchedSize = 0;
@@ -142,4 +136,45 @@ function voxelsByLabel(labels: Int32Array, count: number, within: Uint8Array): I
     lists[c - 1]![fill[c]!++] = i;
   }
   return lists;
+}
+
+/**
+ * Finds the labels of `labels` (0 = none) inside the voxel set dilated `dilation` times with the
+ * 18-connected element. Works in the set's bounding box grown by `dilation`, so the cost follows
+ * the lesion's size, not the volume's.
+ */
+function componentsNear(voxels: Int32Array, labels: Int32Array, dims: readonly [number, number, number], dilation: number): Set<number> {
+  const [nx, ny, nz] = dims;
+  const lo = [Infinity, Infinity, Infinity];
+  const hi = [-Infinity, -Infinity, -Infinity];
+  for (const i of voxels) {
+    const p = [i % nx, Math.floor(i / nx) % ny, Math.floor(i / (nx * ny))];
+    for (let k = 0; k < 3; k++) {
+      lo[k] = Math.min(lo[k]!, p[k]!);
+      hi[k] = Math.max(hi[k]!, p[k]!);
+    }
+  }
+  const x0 = Math.max(0, lo[0]! - dilation), y0 = Math.max(0, lo[1]! - dilation), z0 = Math.max(0, lo[2]! - dilation);
+  const bx = Math.min(nx - 1, hi[0]! + dilation) - x0 + 1;
+  const by = Math.min(ny - 1, hi[1]! + dilation) - y0 + 1;
+  const bz = Math.min(nz - 1, hi[2]! + dilation) - z0 + 1;
+
+  let local: Uint8Array = new Uint8Array(bx * by * bz);
+  for (const i of voxels) {
+    const x = (i % nx) - x0, y = (Math.floor(i / nx) % ny) - y0, z = Math.floor(i / (nx * ny)) - z0;
+    local[(z * by + y) * bx + x] = 1;
+  }
+  for (let k = 0; k < dilation; k++) local = dilate(local, [bx, by, bz], 18);
+
+  const found = new Set<number>();
+  for (let z = 0; z < bz; z++) {
+    for (let y = 0; y < by; y++) {
+      for (let x = 0; x < bx; x++) {
+        if (local[(z * by + y) * bx + x] === 0) continue;
+        const label = labels[((z + z0) * ny + y + y0) * nx + x + x0]!;
+        if (label !== 0) found.add(label);
+      }
+    }
+  }
+  return found;
 }
