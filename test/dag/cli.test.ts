@@ -91,7 +91,7 @@ const cacheKeys = async () => {
 };
 
 describe("fancl run", () => {
-  it("computes the graph, prints the report, and reuses everything on the second run", async () => {
+  it("computes, reports, then reuses", async () => {
     const file = await experiment("exp.yaml", "leaves: 2\n");
     const first = await fancl("run", file, "--jobs", "2");
     expect(first.code).toBe(0);
@@ -105,7 +105,7 @@ describe("fancl run", () => {
     expect(await startsByName()).toEqual({ leaf0: 1, leaf1: 1, "toy report": 1 });
   });
 
-  it("prints what would run with --dry-run and runs nothing", async () => {
+  it("lists nodes with --dry-run", async () => {
     const file = await experiment("exp.yaml", "leaves: 2\n");
     const dry = await fancl("run", file, "--dry-run");
     expect(dry.code).toBe(0);
@@ -114,7 +114,7 @@ describe("fancl run", () => {
     expect(await toyEvents()).toEqual([]);
   });
 
-  it("reports an invalid experiment with its file and exit code 2", async () => {
+  it("rejects an invalid experiment", async () => {
     const file = await experiment("bad.yaml", "leaves: many\n");
     const result = await fancl("run", file);
     expect(result.code).toBe(2);
@@ -123,7 +123,7 @@ describe("fancl run", () => {
 });
 
 describe("fancl run after a failure", () => {
-  it("exits non-zero, names the node key, shows the stderr tail and skips dependents", async () => {
+  it("reports the failed node", async () => {
     const file = await experiment("exp.yaml", "leaves: 3\ngroup: 2\nfail: [leaf0]\n");
     const result = await fancl("run", file, "--jobs", "1");
     expect(result.code).toBe(1);
@@ -134,7 +134,7 @@ describe("fancl run after a failure", () => {
     expect(result.stdout).toBe("");
   });
 
-  it("with --keep-going, finishes the independent branches", async () => {
+  it("finishes independent branches with --keep-going", async () => {
     const file = await experiment("exp.yaml", "leaves: 3\ngroup: 2\nfail: [leaf0]\n");
     const result = await fancl("run", file, "--jobs", "1", "--keep-going");
     expect(result.code).toBe(1);
@@ -147,7 +147,7 @@ describe("fancl run after a failure", () => {
 });
 
 describe("two fancl run processes on one store", () => {
-  it("compute every node once and both finish with the report", async () => {
+  it("compute each node once", async () => {
     const file = await experiment("exp.yaml", "leaves: 3\nsleepMs: 400\nslow: [leaf0, leaf1, leaf2]\n");
     const [a, b] = await Promise.all([fancl("run", file, "--jobs", "2"), fancl("run", file, "--jobs", "2")]);
 
@@ -161,7 +161,7 @@ describe("two fancl run processes on one store", () => {
 });
 
 describe("fancl run interrupted", () => {
-  it("exits 130 on SIGINT, kills the workers and leaves no tmp folder or lock", async () => {
+  it("exits 130 and cleans up", async () => {
     const file = await experiment("exp.yaml", "leaves: 2\nsleepMs: 60000\nslow: [leaf0, leaf1]\n");
     const run = start(["run", file, "--jobs", "2"]);
     await waitFor(async () => (await toyEvents()).filter((e) => e.event === "start").length === 2, "both leaves to start");
@@ -181,7 +181,7 @@ describe("fancl run interrupted", () => {
 });
 
 describe("fancl run after a SIGKILL", () => {
-  it("a killed worker leaves no partial entry and the rerun resumes from the committed nodes", async () => {
+  it("resumes after a killed worker", async () => {
     const file = await experiment("exp.yaml", "leaves: 3\nsleepMs: 60000\nslow: [leaf2]\n");
     const run = start(["run", file, "--jobs", "3"]);
     await waitFor(async () => (await toyEvents()).some((e) => e.event === "start" && e.name === "leaf2"), "leaf2 to start");
@@ -203,7 +203,7 @@ describe("fancl run after a SIGKILL", () => {
     expect(await startsByName()).toEqual({ leaf2: 1, "toy report": 1 });
   });
 
-  it("a killed runner leaves no partial entry, and the rerun breaks its stale lock", async () => {
+  it("resumes after a killed runner", async () => {
     const file = await experiment("exp.yaml", "leaves: 2\nsleepMs: 2000\nslow: [leaf1]\n");
     const run = start(["run", file, "--jobs", "2"]);
     await waitFor(async () => (await cacheKeys()).length === 1, "leaf0 to be committed");
@@ -225,7 +225,7 @@ describe("fancl run after a SIGKILL", () => {
 });
 
 describe("fancl runs, show, gc and index", () => {
-  it("lists runs, shows a manifest by key prefix, and rebuilds the same nodes table", async () => {
+  it("list, show and rebuild the index", async () => {
     const file = await experiment("exp.yaml", "leaves: 1\n");
     expect((await fancl("run", file)).code).toBe(0);
 
@@ -249,7 +249,7 @@ describe("fancl runs, show, gc and index", () => {
     await reopened.close();
   });
 
-  it("gc --keep-runs 1 deletes the nodes only an older run used", async () => {
+  it("gc keeps the newest run's nodes", async () => {
     const file = await experiment("exp.yaml", "leaves: 2\ntext: old\n");
     expect((await fancl("run", file)).code).toBe(0);
     const oldKeys = await cacheKeys();
@@ -269,7 +269,7 @@ describe("fancl runs, show, gc and index", () => {
     expect(left.some((key) => oldKeys.includes(key))).toBe(false);
   });
 
-  it("prints usage for --help on every verb", async () => {
+  it("print usage for --help", async () => {
     for (const verb of ["run", "runs", "show", "gc", "index"]) {
       const help = await fancl(verb, "--help");
       expect(help.code).toBe(0);

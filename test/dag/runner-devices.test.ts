@@ -11,7 +11,7 @@ const twoDevices = () =>
   ]);
 
 describe("GpuPool.tryAcquire", () => {
-  it("packs small requests onto the fullest device that still fits them", () => {
+  it("packs small requests by best fit", () => {
     const pool = twoDevices();
     const first = pool.tryAcquire(1, 400)!;
     const second = pool.tryAcquire(1, 400)!;
@@ -22,7 +22,7 @@ describe("GpuPool.tryAcquire", () => {
     expect(pool.tryAcquire(1, 400)).toBeUndefined();
   });
 
-  it("gives a 0 MiB request a whole idle device, and several devices to a multi-GPU request", () => {
+  it("grants whole and multiple devices", () => {
     const pool = twoDevices();
     const small = pool.tryAcquire(1, 100)!;
     expect(pool.tryAcquire(1, 0)?.cudaVisibleDevices).toBe("1");
@@ -36,7 +36,7 @@ describe("GpuPool.tryAcquire", () => {
     expect(wide.cudaVisibleDevices).toBe("0,1");
   });
 
-  it("names the fix when a request can never be met", () => {
+  it("explains impossible requests", () => {
     expect(new GpuPool([]).impossible(1, 100)).toMatch(/none were found.*--gpus/);
     expect(twoDevices().impossible(3, 100)).toMatch(/needs 3 GPU\(s\).*0: 1000 MiB, 1: 1000 MiB/);
     expect(twoDevices().impossible(1, 1001)).toMatch(/1001 MiB/);
@@ -46,7 +46,7 @@ describe("GpuPool.tryAcquire", () => {
 });
 
 describe("GpuPool.acquire", () => {
-  it("waits for a release, and an interrupted wait holds nothing", async () => {
+  it("waits for a release", async () => {
     const pool = twoDevices();
     const held = [pool.tryAcquire(1, 800)!, pool.tryAcquire(1, 800)!];
 
@@ -62,7 +62,7 @@ describe("GpuPool.acquire", () => {
     expect(pool.inUse()).toEqual({ "0": 800, "1": 500 });
   });
 
-  it("releases a scoped lease when the scope fails", async () => {
+  it("releases a lease on failure", async () => {
     const pool = twoDevices();
     const failing = Effect.scoped(Effect.flatMap(pool.lease(2, 1000), () => Effect.fail("stage failed")));
     await expect(Effect.runPromise(failing)).rejects.toThrow();
@@ -71,7 +71,7 @@ describe("GpuPool.acquire", () => {
 });
 
 describe("parseNvidiaSmi", () => {
-  it("reads index and total memory in MiB per line", () => {
+  it("reads index and memory", () => {
     // The format of `nvidia-smi --query-gpu=index,memory.total --format=csv,noheader,nounits`.
     expect(parseNvidiaSmi("0, 81559\n1, 81559\n")).toEqual([
       { id: "0", memoryMiB: 81559 },
@@ -84,7 +84,7 @@ describe("parseNvidiaSmi", () => {
 describe("resolveGpus", () => {
   const detected = async () => [{ id: "0", memoryMiB: 24000 }];
 
-  it("takes memory from --gpu-memory, else from nvidia-smi, and rejects unknown ids", async () => {
+  it("combines --gpus with memory sources", async () => {
     expect(await resolveGpus(["0", "1"], 8000, detected)).toEqual([
       { id: "0", memoryMiB: 8000 },
       { id: "1", memoryMiB: 8000 },

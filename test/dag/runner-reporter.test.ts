@@ -21,7 +21,7 @@ function collect(isTTY: boolean) {
 }
 
 describe("PlainReporter", () => {
-  it("prints one line per event with key prefix, kind, label, duration and device", () => {
+  it("prints one line per event", () => {
     const { chunks, sink } = collect(false);
     const reporter = reporterFor(sink);
     expect(reporter).toBeInstanceOf(PlainReporter);
@@ -38,7 +38,7 @@ describe("PlainReporter", () => {
     ]);
   });
 
-  it("prints a failure with the full key and the stderr tail", () => {
+  it("prints failures with stderr tail", () => {
     const { chunks, sink } = collect(false);
     new PlainReporter(sink).nodeFailed(node, new NodeFailed({ key: node.key, kind: "train", message: "out of memory", stderrTail: ["a", "b"] }), 1500);
     expect(chunks.join("")).toBe(
@@ -48,7 +48,7 @@ describe("PlainReporter", () => {
 });
 
 describe("TtyReporter", () => {
-  it("redraws the progress bar in place under the event lines", async () => {
+  it("redraws progress bars in place", async () => {
     const { chunks, sink } = collect(true);
     const reporter = reporterFor(sink);
     expect(reporter).toBeInstanceOf(TtyReporter);
@@ -68,7 +68,7 @@ describe("TtyReporter", () => {
 });
 
 describe("formatDuration", () => {
-  it("uses ms below a second, tenths of seconds below a minute, then minutes and seconds", () => {
+  it("scales units with the duration", () => {
     expect([formatDuration(999), formatDuration(1000), formatDuration(59_949), formatDuration(125_000)]).toEqual(["999ms", "1.0s", "59.9s", "2m05s"]);
   });
 });

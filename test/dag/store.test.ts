@@ -64,7 +64,7 @@ describe("Store.open", () => {
 });
 
 describe("Store.commit", () => {
-  it("renames the tmp folder to cache/<key[0:2]>/<key> with the output's size and SHA-256", async () => {
+  it("renames tmp into the cache", async () => {
     expect(await store.has(keyA)).toBe(false);
     await commitAbc(keyA);
 
@@ -75,7 +75,7 @@ describe("Store.commit", () => {
     expect(await readdir(path.join(root, "runs", "tmp"))).toEqual([]);
   });
 
-  it("records every file of a declared output folder, sorted by path", async () => {
+  it("records output folders file by file", async () => {
     const tmp = await store.createTmpDir(keyA);
     await writeFile(path.join(tmp, "ignored.txt"), "not declared");
     await mkdir(path.join(tmp, "dir", "sub"), { recursive: true });
@@ -89,12 +89,12 @@ describe("Store.commit", () => {
     ]);
   });
 
-  it("rejects a node that did not write a declared output, naming it", async () => {
+  it("rejects a missing declared output", async () => {
     const tmp = await store.createTmpDir(keyA);
     await expect(describeOutputs(tmp, ["model.json"], "train")).rejects.toThrow(/stage train .*"model.json"/);
   });
 
-  it("keeps the first commit when a key is committed twice", async () => {
+  it("keeps the first of two commits", async () => {
     await commitAbc(keyA);
     const tmp = await store.createTmpDir(keyA);
     await writeFile(path.join(tmp, "out.txt"), "");
@@ -114,7 +114,7 @@ describe("Store.commit", () => {
 });
 
 describe("Store.fileDigest", () => {
-  it("hashes a file, then answers from the (path, size, mtime) memo until the mtime changes", async () => {
+  it("memoises digests by size and mtime", async () => {
     const file = path.join(root, "data.bin");
     await writeFile(file, "abc");
     const fixed = new Date("2024-02-03T04:05:06Z");
@@ -136,7 +136,7 @@ describe("Store.fileDigest", () => {
 });
 
 describe("Store.resolveKeyPrefix", () => {
-  it("resolves a unique prefix and rejects ambiguous, unknown and non-hex ones", async () => {
+  it("resolves unique prefixes only", async () => {
     await commitAbc(keyA);
     await commitAbc(keyB);
     await commitAbc(keyC);
@@ -150,7 +150,7 @@ describe("Store.resolveKeyPrefix", () => {
 });
 
 describe("Store.tryLock", () => {
-  it("gives the lock to one holder at a time and back after release", async () => {
+  it("admits one holder at a time", async () => {
     const first = await store.tryLock(keyA);
     expect(isHeld(first)).toBe(true);
     const second = await store.tryLock(keyA);
@@ -163,7 +163,7 @@ describe("Store.tryLock", () => {
     if (isHeld(third)) await third.release();
   });
 
-  it("breaks a lock whose owner process on this host is dead", async () => {
+  it("breaks a dead owner's lock", async () => {
     const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
     const deadPid = Number(dead.stdout);
     await writeFile(path.join(root, "runs", "locks", `${keyA}.lock`), JSON.stringify({ pid: deadPid, host: os.hostname(), since: "" }));
@@ -180,7 +180,7 @@ describe("Store.tryLock", () => {
 });
 
 describe("Store.rebuildIndex", () => {
-  it("reproduces the nodes table from the manifests alone", async () => {
+  it("reproduces the nodes table", async () => {
     await commitAbc(keyA, "toy", { dice: 0.5 });
     await commitAbc(keyB, "other");
     await commitAbc(keyC);
@@ -199,7 +199,7 @@ describe("Store.rebuildIndex", () => {
 });
 
 describe("Store.gc", () => {
-  it("deletes the nodes that no kept run references and the older run records", async () => {
+  it("deletes nodes no kept run used", async () => {
     await commitAbc(keyA);
     await commitAbc(keyB);
     await commitAbc(keyC);
@@ -233,7 +233,7 @@ describe("Store.gc", () => {
 });
 
 describe("Store.latestRun", () => {
-  it("returns the newest run with its node keys and status", async () => {
+  it("returns the newest run", async () => {
     expect(await store.latestRun()).toBeUndefined();
     const id = await store.startRun("a.yaml", [keyB, keyA]);
     await store.endRun(id, "failed");
