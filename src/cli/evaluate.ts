@@ -6,6 +6,8 @@ import { normaliseLabels } from "../data/labels.js";
 import { findCasePairs, type CasePair } from "../metrics/case-pairs.js";
 import { scoreCase, type RegionScore } from "../metrics/case-scores.js";
 import { HD95_DEFINITIONS, type Hd95Definition } from "../metrics/hd95.js";
+import { lesionWise } from "../metrics/lesionwise.js";
+import { regionMask } from "../metrics/regions.js";
 import { gridDifference } from "../nifti/geometry.js";
 import { readLabelVolume } from "../nifti/read.js";
 import { UsageError, type Command } from "./command.js";
@@ -13,7 +15,8 @@ import { UsageError, type Command } from "./command.js";
 const FORMATS = ["csv", "json", "md"] as const;
 type Format = (typeof FORMATS)[number];
 
-const usage = `Usage: fancl evaluate --gt G --pred P [--hd95 medpy|max-directed] [--format csv|json|md] [--out FILE]
+const usage = `Usage: fancl evaluate --gt G --pred P [--hd95 medpy|max-directed] [--format csv|json|md]
+                      [--lesion-wise] [--out FILE]
 
 Scores predicted label maps against the ground truth: Dice and HD95 (mm) for the regions
 ET = {3}, TC = {1, 3} and WT = {1, 2, 3}. Legacy label 4 (BraTS 2018-2021 enhancing tumour) is
@@ -30,16 +33,28 @@ A case present on one side only is an error naming it.
                   Surfaces are mask voxels with a background face neighbour. One mask empty
                   gives the image diagonal in mm, both empty 0.
   --format FMT    csv (default, columns case,region,dice,hd95), json or md
+  --lesion-wise   add the BraTS 2023 lesion-wise scores (BraTS-MET settings: lesions grouped
+                  by one 18-connected dilation, lesions of 2 mm³ or less left out, 374 mm for
+                  a miss): columns lesion_dice,lesion_hd95,gt_lesions,tp,fp,fn
   --out FILE      write there instead of standard output
 `;
 
-/** One output row. */
+/** One output row; the lesion-wise fields are present with `--lesion-wise`. */
 export interface EvaluationRow extends RegionScore {
   readonly caseId: string;
+  readonly lesionWise?: {
+    readonly lesionDice: number;
+    /** mm. */
+    readonly lesionHd95: number;
+    readonly gtLesions: number;
+    readonly tp: number;
+    readonly fp: number;
+    readonly fn: number;
+  };
 }
 
-/** Scores one pair of files (labels normalised, grids checked). */
-export async function evaluatePair(pair: CasePair, definition: Hd95Definition): Promise<EvaluationRow[]> {
+/** Scores one pair of files, after normalising labels and checking that the grids match. */
+export async function evaluatePair(pair: CasePair, definition: Hd95Definition, withLesions = false): Promise<EvaluationRow[]> {
   const [gtVolume, predVolume] = await Promise.all([readLabelVolume(pair.gt), readLabelVolume(pair.pred)]);
   const difference = gridDifference(gtVolume.geometry, predVolume.geometry);
   if (difference !== undefined) {
@@ -51,21 +66,41 @@ export async function evaluatePair(pair: CasePair, definition: Hd95Definition): 
   const gt = normaliseLabels(gtVolume, pair.caseId).labels;
   const pred = normaliseLabels(predVolume, pair.caseId).labels;
   const grid = { dims: gt.geometry.dims, spacing: gt.geometry.spacing };
-  return scoreCase(gt.data, pred.data, grid, definition).map((score) => ({ caseId: pair.caseId, ...score }));
+  return scoreCase(gt.data, pred.data, grid, definition).map((score) => {
+    if (!withLesions) return { caseId: pair.caseId, ...score };
+    const result = lesionWise(regionMask(gt.data, score.region), regionMask(pred.data, score.region), grid);
+    const { lesionDice, lesionHd95, gtLesions, tp, fp, fn } = result;
+    return { caseId: pair.caseId, ...score, lesionWise: { lesionDice, lesionHd95, gtLesions, tp, fp, fn } };
+  });
 }
 
-/** Renders the rows; numbers keep full precision in csv and json, 4 decimals in md. */
+const LESION_COLUMNS = ["lesion_dice", "lesion_hd95", "gt_lesions", "tp", "fp", "fn"] as const;
+
+/** Lists a row's cells in column order: case, region, dice, hd95, then the lesion-wise columns if present. */
+function cells(row: EvaluationRow): (string | number)[] {
+  const base: (string | number)[] = [row.caseId, row.region, row.dice, row.hd95];
+  const l = row.lesionWise;
+  return l === undefined ? base : [...base, l.lesionDice, l.lesionHd95, l.gtLesions, l.tp, l.fp, l.fn];
+}
+
+/** Renders the rows. Numbers keep full precision in csv and json and get 4 decimals in md. */
 export function formatRows(rows: readonly EvaluationRow[], format: Format, definition: Hd95Definition): string {
+  const withLesions = rows.some((r) => r.lesionWise !== undefined);
+  const columns = ["case", "region", "dice", "hd95", ...(withLesions ? LESION_COLUMNS : [])];
   if (format === "json") {
-    const out = rows.map((r) => ({ case: r.caseId, region: r.region, dice: r.dice, hd95: r.hd95 }));
+    const out = rows.map((r) => Object.fromEntries(cells(r).map((value, k) => [columns[k]!, value])));
     return `${JSON.stringify({ hd95Definition: definition, rows: out }, null, 2)}\n`;
   }
   if (format === "md") {
-    const lines = [`| case | region | dice | hd95 (mm, ${definition}) |`, "| --- | --- | ---: | ---: |"];
-    for (const r of rows) lines.push(`| ${r.caseId} | ${r.region} | ${r.dice.toFixed(4)} | ${r.hd95.toFixed(4)} |`);
+    const header = columns.map((c) => (c === "hd95" ? `hd95 (mm, ${definition})` : c));
+    const lines = [`| ${header.join(" | ")} |`, `| --- | --- | ${header.slice(2).map(() => "---:").join(" | ")} |`];
+    for (const r of rows) {
+      const text = cells(r).map((value) => (typeof value === "number" && !Number.isInteger(value) ? value.toFixed(4) : String(value)));
+      lines.push(`| ${text.join(" | ")} |`);
+    }
     return `${lines.join("\n")}\n`;
   }
-  return `case,region,dice,hd95\n${rows.map((r) => `${r.caseId},${r.region},${r.dice},${r.hd95}`).join("\n")}\n`;
+  return `${[columns.join(","), ...rows.map((r) => cells(r).join(","))].join("\n")}\n`;
 }
 
 function choice<T extends string>(flag: string, text: string | undefined, allowed: readonly T[], fallback: T): T {
@@ -79,7 +114,7 @@ export const evaluateCommand: Command = {
   summary: "score predicted label maps against the ground truth (Dice, HD95 per region)",
   usage,
   run: async (argv) => {
-    let values: { gt?: string; pred?: string; hd95?: string; format?: string; out?: string };
+    let values: { gt?: string; pred?: string; hd95?: string; format?: string; out?: string; "lesion-wise"?: boolean };
     try {
       ({ values } = parseArgs({
         args: [...argv],
@@ -89,6 +124,7 @@ export const evaluateCommand: Command = {
           hd95: { type: "string" },
           format: { type: "string" },
           out: { type: "string" },
+          "lesion-wise": { type: "boolean" },
         },
         strict: true,
         allowPositionals: false,
@@ -104,7 +140,7 @@ export const evaluateCommand: Command = {
 
     const pairs = findCasePairs(values.gt, values.pred);
     const rows: EvaluationRow[] = [];
-    for (const pair of pairs) rows.push(...(await evaluatePair(pair, definition)));
+    for (const pair of pairs) rows.push(...(await evaluatePair(pair, definition, values["lesion-wise"] === true)));
 
     const text = formatRows(rows, format, definition);
     if (values.out === undefined) process.stdout.write(text);

@@ -46,6 +46,34 @@ describe("fancl evaluate", () => {
     }
   }, 60_000);
 
+  it("adds lesion-wise columns on request", async () => {
+    // Expected: the official BraTS 2023 columns of reference-metrics.csv for this case.
+    const id = "Brats18_TCIA02_370_1";
+    const out = path.join(scratch, "lesions.csv");
+    const dir = path.join(data, "brats2018", id);
+    const args = ["--gt", path.join(dir, `${id}_seg.nii.gz`), "--pred", path.join(dir, `${id}_prediction.nii.gz`), "--lesion-wise", "--out", out];
+    expect(await evaluateCommand.run(args)).toBe(0);
+
+    const rows = readCsv(out);
+    const expected = readCsv(path.join(data, "brats2018/reference-metrics.csv")).filter((r) => r.case === id);
+    expect(Object.keys(rows[0]!)).toEqual(["case", "region", "dice", "hd95", "lesion_dice", "lesion_hd95", "gt_lesions", "tp", "fp", "fn"]);
+    for (const [k, row] of rows.entries()) {
+      const want = expected[k]!;
+      expect([row.gt_lesions, row.tp, row.fp, row.fn]).toEqual([want.gt_lesions, want.tp, want.fp, want.fn]);
+      expect(closeRelative(Number(row.lesion_dice), Number(want.official_lesion_dice))).toBe(true);
+      expect(closeRelative(Number(row.lesion_hd95), Number(want.official_lesion_hd95))).toBe(true);
+    }
+  }, 60_000);
+
+  it("writes a Markdown table", async () => {
+    const out = path.join(scratch, "shifted.md");
+    const dir = path.join(data, "metric-edge");
+    const args = ["--gt", path.join(dir, "shifted-by-one-gt.nii.gz"), "--pred", path.join(dir, "shifted-by-one-pred.nii.gz"), "--format", "md", "--out", out];
+    expect(await evaluateCommand.run(args)).toBe(0);
+    // expected.csv: Dice 0.833333 (= 2·180/432), HD95 1.
+    expect(readFileSync(out, "utf8")).toContain("| shifted-by-one | ET | 0.8333 | 1 |");
+  });
+
   it("names a case that has no prediction", async () => {
     const gtRoot = path.join(scratch, "gt-extra"), predRoot = path.join(scratch, "pred-empty");
     mkdirSync(path.join(gtRoot, "CASE-A"), { recursive: true });
