@@ -5,7 +5,7 @@
  * - Ground-truth lesions: the ground truth is dilated `dilation` times with the 18-connected
  *   3×3×3 element. Ground-truth voxels in one 26-connected component of the dilated mask form
  *   one lesion, so lesions closer than the dilation merge.
- * - Matching: the prediction is split into 26-connected components; every component with a
+ * - Matching: the prediction is split into 26-connected components. Every component with a
  *   voxel inside the lesion dilated again (same element, same count) is matched to the lesion.
  * - Per lesion: Dice between the lesion and the union of its matched components (0 when none).
  * - False positives: components matched to no lesion, whatever their size.
