@@ -123,6 +123,7 @@ describe("runGraph", () => {
       outputs: [{ path: "out.txt", size: 6 }],
     });
     expect(await store.index.metrics(keys["ab"]!)).toEqual([{ name: "length", value: 6 }]);
+    expect((await store.index.events(keys["ab"]!)).map((e) => e.event)).toEqual(["start", "end"]);
   });
 
   it("recomputes forced kinds and dependents", async () => {
@@ -163,6 +164,10 @@ describe("runGraph after a failure", () => {
     expect(numbered).toEqual(Array.from({ length: numbered.length }, (_, i) => `toy stderr line ${31 - numbered.length + i}`));
     expect(failure.stderrTail).toContain("Error: toy node a failed on purpose");
     expect(failure.stderrTail).toHaveLength(20);
+    expect((await store.index.events(keys["a"]!)).map((e) => [e.event, e.message])).toEqual([
+      ["start", null],
+      ["error", "toy node a failed on purpose"],
+    ]);
     expect(output.join("")).toContain(`failed ${keys["a"]!.slice(0, 12)}`);
     expect(output.join("")).toContain(`of node ${keys["a"]}`);
     expect(await readdir(path.join(root, "runs", "tmp"))).toEqual([]);
