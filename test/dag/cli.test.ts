@@ -122,6 +122,21 @@ describe("fancl run", () => {
   });
 });
 
+describe("fancl run options", () => {
+  it("rejects unknown executors and kinds", async () => {
+    const file = await experiment("exp.yaml", "leaves: 1\n");
+
+    const slurm = await fancl("run", file, "--executor", "slurm");
+    expect(slurm.code).toBe(2);
+    expect(slurm.stderr).toContain("--executor slurm is not available");
+
+    const force = await fancl("run", file, "--force", "lef");
+    expect(force.code).toBe(2);
+    expect(force.stderr).toMatch(/--force lef: no stage kind has that name.*"leaf"/);
+    expect(await toyEvents()).toEqual([]);
+  });
+});
+
 describe("fancl run after a failure", () => {
   it("reports the failed node", async () => {
     const file = await experiment("exp.yaml", "leaves: 3\ngroup: 2\nfail: [leaf0]\n");
