@@ -83,16 +83,30 @@ export function depthTapConv(
   const depthPerPhase = Math.max(Math.ceil((padBefore + d) / stride), outDepth + maxShift);
   const phases = depthPhases(x, padBefore, depthPerPhase, stride, new Set(taps.map((t) => t.tap % stride)));
 
-  const outputs = taps.map((t) => {
+  // Each tap's slices and the previous partial sum are freed at once, so that at most one input
+  // window and two output-sized tensors are alive together.
+  let sum: tf.Tensor4D | null = null;
+  for (const t of taps) {
     const phase = phases[t.tap % stride];
     if (phase === null) {
       throw new Error(`depthTapConv: phase ${t.tap % stride} was not built`);
     }
-    const slices = depthWindow(phase, Math.floor(t.tap / stride), outDepth).reshape([n * outDepth, h, w, c]);
-    return tf.conv2d(slices as tf.Tensor4D, t.filter, plane.strides, plane.pad);
-  });
+    const slices = depthWindow(phase, Math.floor(t.tap / stride), outDepth);
+    const output = tf.conv2d(slices.reshape([n * outDepth, h, w, c]) as tf.Tensor4D, t.filter, plane.strides, plane.pad);
+    slices.dispose();
+    if (sum === null) {
+      sum = output;
+    } else {
+      const next: tf.Tensor4D = tf.add(sum, output);
+      tf.dispose([sum, output]);
+      sum = next;
+    }
+  }
+  tf.dispose(phases.filter((phase): phase is tf.Tensor3D => phase !== null));
 
-  const sum = outputs.length === 1 ? outputs[0] : tf.addN(outputs);
+  if (sum === null) {
+    throw new Error("depthTapConv: no taps given");
+  }
   const [, ho, wo, cout] = sum.shape;
   return sum.reshape([n, outDepth, ho, wo, cout]);
 }

@@ -101,6 +101,19 @@ describe("conv3d", () => {
     expect(y.shape).toEqual([2, 4, 3, 3, 4]);
   });
 
+  it("frees its intermediate tensors", async () => {
+    await initBackend("wasm", () => {});
+    const x = tf.zeros([1, 5, 4, 3, 2]) as tf.Tensor5D;
+    const filter = tf.zeros([3, 3, 3, 2, 2]) as tf.Tensor5D;
+    for (const stride of [1, 2] as const) {
+      const before = tf.memory().numTensors;
+      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(conv3d(a as tf.Tensor5D, b as tf.Tensor5D, stride)))([x, filter]);
+      tf.dispose(grads);
+      expect(tf.memory().numTensors, `stride ${stride}`).toBe(before);
+    }
+    tf.dispose([x, filter]);
+  });
+
   it("gives an empty output for empty depth", async () => {
     await initBackend("wasm", () => {});
     const y = conv3d(tf.zeros([1, 0, 4, 4, 2]) as tf.Tensor5D, tf.zeros([3, 3, 3, 2, 3]) as tf.Tensor5D, 1);
