@@ -4,7 +4,7 @@
  */
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 
 import { defineStage } from "../dag/stage.js";
 import { saveCurricula } from "./curriculum-files.js";

@@ -4,7 +4,7 @@
  * Output: `metrics.json` ({ cases: CaseScores[], lesions: LesionDetection[] }).
  */
 import path from "node:path";
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 
 import { defineStage } from "../dag/stage.js";
 import { scoreCase } from "../src/metrics/case-scores.js";

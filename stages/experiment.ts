@@ -5,7 +5,8 @@
  * `matrix:` are handled by the engine before this schema sees the merged document.
  * Lengths are in voxels unless a key says mm; shapes are [D, H, W].
  */
-import { Effect, Schema } from "effect";
+import * as Effect from "effect/Effect";
+import * as Schema from "effect/Schema";
 
 function withDefault<S extends Schema.Top>(schema: S, value: S["Encoded"]) {
   return schema.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)));

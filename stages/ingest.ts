@@ -3,7 +3,7 @@
  * and records the case list, layout, modality order and label notices in `dataset.json`.
  */
 import path from "node:path";
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 
 import { defineStage } from "../dag/stage.js";
 import { loadCase } from "../src/data/dataset.js";

@@ -4,7 +4,7 @@
  * truth on the original grid, labels normalised to 0–3) for evaluation.
  */
 import path from "node:path";
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 
 import { defineStage } from "../dag/stage.js";
 import { loadCase } from "../src/data/dataset.js";

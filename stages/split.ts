@@ -1,6 +1,6 @@
 /** `split`: the seeded k-fold split by case id, written as `split.json` (fold → held-out ids). */
 import path from "node:path";
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 
 import { defineStage } from "../dag/stage.js";
 import { kFoldSplit } from "../src/data/split.js";

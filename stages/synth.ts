@@ -1,6 +1,6 @@
 /** `synth`: a generated BraTS-METS 2023-layout dataset, cached like any node. Output: `cases/`. */
 import path from "node:path";
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 
 import { defineStage } from "../dag/stage.js";
 import { writeSyntheticDataset } from "../src/synth/dataset.js";

@@ -4,7 +4,7 @@
  * is used. Output: `model/` (TF.js weights, network config, preprocessing, training curve).
  */
 import path from "node:path";
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 
 import { defineStage } from "../dag/stage.js";
 import type { NetworkConfig } from "../src/nn/network.js";

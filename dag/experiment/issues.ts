@@ -2,8 +2,9 @@
  * Decoding with Effect Schema, and its issues flattened into one problem per offending key,
  * with a did-you-mean suggestion for unknown keys.
  */
-import { SchemaAST, SchemaIssue } from "effect";
-import type { Schema } from "effect";
+import * as SchemaAST from "effect/SchemaAST";
+import * as SchemaIssue from "effect/SchemaIssue";
+import type * as Schema from "effect/Schema";
 import * as SchemaParser from "effect/SchemaParser";
 import * as Result from "effect/Result";
 import { didYouMean } from "./suggest.js";
