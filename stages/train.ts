@@ -108,7 +108,7 @@ export const trainStage = defineStage<TrainParams>({
       network,
       schedule: ctx.params.schedule,
       seed: ctx.params.seed,
-      checkpointDir: path.join(ctx.outDir, "checkpoint"),
+      checkpointDir: ctx.scratchDir,
       onProgress: (fraction, message) => ctx.progress(fraction, message),
       signal: ctx.signal,
     });

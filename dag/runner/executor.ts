@@ -16,6 +16,8 @@ export interface NodeJob {
   /** By input name: upstream node folders or dataset file paths. */
   readonly inputs: Readonly<Record<string, string | readonly string[]>>;
   readonly outDir: string;
+  /** `<store>/scratch/<key>/`: kept across failed attempts, removed on commit. */
+  readonly scratchDir: string;
   /** The GPU lease's device ids, for `CUDA_VISIBLE_DEVICES`; absent for CPU-only nodes. */
   readonly cudaVisibleDevices?: string;
   readonly progress: (fraction: number, message?: string) => void;
@@ -66,6 +68,7 @@ function inProcess(job: NodeJob): Effect.Effect<Record<string, unknown>, NodeFai
       job.stage.run({
         params: job.node.params,
         outDir: job.outDir,
+        scratchDir: job.scratchDir,
         inputs: job.inputs,
         log: job.log,
         progress: job.progress,
@@ -129,6 +132,7 @@ function inWorker(job: NodeJob, workerModule: string, tailLines: number): Effect
       params: job.node.params,
       inputs: job.inputs,
       outDir: job.outDir,
+      scratchDir: job.scratchDir,
       ...(job.cudaVisibleDevices === undefined ? {} : { cudaVisibleDevices: job.cudaVisibleDevices }),
     };
     child.send(request);

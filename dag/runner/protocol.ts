@@ -8,6 +8,7 @@ export interface RunRequest {
   readonly params: unknown;
   readonly inputs: Readonly<Record<string, string | readonly string[]>>;
   readonly outDir: string;
+  readonly scratchDir: string;
   readonly cudaVisibleDevices?: string;
 }
 

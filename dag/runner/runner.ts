@@ -1,4 +1,5 @@
-import { rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
+import path from "node:path";
 import * as Deferred from "effect/Deferred";
 import * as Effect from "effect/Effect";
 import * as Semaphore from "effect/Semaphore";
@@ -125,6 +126,8 @@ export const runGraph = Effect.fn("runGraph")(function* (graph: Graph, options: 
           });
 
         const outDir = yield* tmpDir(node.key);
+        const scratchDir = path.join(store.root, "scratch", node.key);
+        yield* Effect.promise(() => mkdir(scratchDir, { recursive: true }));
         const device = lease === undefined ? undefined : `cuda:${lease.cudaVisibleDevices}`;
         const start = new Date();
         reporter.nodeStarted(node, device);
@@ -137,6 +140,7 @@ export const runGraph = Effect.fn("runGraph")(function* (graph: Graph, options: 
             registryModule: options.registryModule,
             inputs: inputPaths(node, store),
             outDir,
+            scratchDir,
             ...(lease === undefined ? {} : { cudaVisibleDevices: lease.cudaVisibleDevices }),
             progress: (fraction, message) => reporter.nodeProgress(node, fraction, message),
             log: (message, annotations) => reporter.nodeLog(node, message, annotations),
@@ -164,6 +168,7 @@ export const runGraph = Effect.fn("runGraph")(function* (graph: Graph, options: 
               summary,
             };
             await store.commit(outDir, manifest, forced);
+            await rm(scratchDir, { recursive: true, force: true });
           },
           catch: (error) => fail(node, error),
         }).pipe(

@@ -34,6 +34,7 @@ async function runRequest(request: RunRequest): Promise<Record<string, unknown>>
   return stage.run({
     params: request.params,
     outDir: request.outDir,
+    scratchDir: request.scratchDir,
     inputs: request.inputs,
     log: (message: string, annotations?: Record<string, unknown>) => void send({ type: "log", message, ...(annotations === undefined ? {} : { annotations }) }),
     progress: (fraction: number, message?: string) => void send({ type: "progress", fraction, ...(message === undefined ? {} : { message }) }),
@@ -47,7 +48,9 @@ process.once("SIGTERM", () => abort.abort(new Error("terminated by the runner"))
 process.once("message", (request: RunRequest) => {
   runRequest(request).then(
     async (summary) => {
-      await send({ type: "done", summary });
+      // Peak resident memory of this worker (maxRSS is in KiB on Linux), for the manifest.
+      const peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+      await send({ type: "done", summary: { ...summary, peakRssMiB } });
       process.exit(0);
     },
     async (error: unknown) => {
