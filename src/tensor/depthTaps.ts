@@ -84,7 +84,7 @@ export function depthTapConv(
   const phases = depthPhases(x, padBefore, depthPerPhase, stride, new Set(taps.map((t) => t.tap % stride)));
 
   // Each tap's slices and the previous partial sum are freed at once, so that at most one input
-  // window and two output-sized tensors are alive together.
+  // window and three output-sized tensors (sum, output, next) are alive together.
   let sum: tf.Tensor4D | null = null;
   for (const t of taps) {
     const phase = phases[t.tap % stride];
