@@ -4,7 +4,7 @@
 import type { Shape3 } from "../train/types.js";
 
 /**
- * The Gaussian importance map of a patch: [pd, ph, pw] row-major, 1 at the centre voxel
+ * Computes the Gaussian importance map of a patch: [pd, ph, pw] row-major, 1 at the centre voxel
  * floor(p/2) of each axis and exp(−Σ_a (i_a − c_a)² / (2σ_a²)) elsewhere, with σ_a = p_a·sigmaScale
  * (default 1/8) in voxels. With σ = p/8 every edge voxel of an even axis gets exp(−8) from that
  * axis, so the map is never zero and every voxel of a window counts a little.

@@ -2,7 +2,7 @@
  * Segments one case folder with a trained model folder and writes the label map (0 background,
  * 1 NETC, 2 SNFH, 3 ET) as `.nii.gz` on the case's original grid, with the first image's geometry.
  *
- * The model folder holds `model.json` + `weights.bin` (the network) and `preprocess.json`
+ * The model folder contains `model.json` + `weights.bin` (the network) and `preprocess.json`
  * { targetSpacing: [dx, dy, dz] mm | null, patchSize: [D, H, W] voxels }: the preprocessing the
  * network was trained with and its patch size, which the sliding window uses.
  */
@@ -57,9 +57,10 @@ export interface SegmentCaseOptions {
 }
 
 /**
- * Loads the case in `caseDir` (no segmentation needed), preprocesses it as the model was trained,
- * predicts with a Gaussian sliding window, restores the labels to the scan's grid (uncrop,
- * resample back) and writes them to `outFile` (.nii.gz) with the first image's geometry.
+ * Segments the case in `caseDir`, which needs no segmentation. The case is preprocessed as the
+ * model was trained and predicted with a Gaussian sliding window. The labels are restored to the
+ * scan's grid (uncrop, resample back) and written to `outFile` (.nii.gz) with the first image's
+ * geometry.
  */
 export async function segmentCase(
   modelDir: string,
@@ -70,7 +71,7 @@ export async function segmentCase(
   const settings = await readModelPreprocessing(modelDir);
   const files = await caseFiles(caseDir);
   if (files === undefined) {
-    throw new Error(`${caseDir} holds no case images (BraTS 2023 -t1n/-t1c/-t2w/-t2f or BraTS 2018 _t1/_t1ce/_t2/_flair .nii.gz)`);
+    throw new Error(`no case images found in ${caseDir}; expected BraTS 2023 -t1n/-t1c/-t2w/-t2f or BraTS 2018 _t1/_t1ce/_t2/_flair .nii.gz files`);
   }
   const loaded = await loadCase(files, { requireSeg: false });
   const preprocessed = preprocessCase(loaded, { targetSpacing: settings.targetSpacing });

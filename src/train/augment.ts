@@ -42,9 +42,12 @@ export function flipAxis<T extends Float32Array | Uint8Array>(
   const strides = [h * w * channels, w * channels, channels];
   const extent = size[axis];
   const stride = strides[axis]!;
-  const outer = axis === 0 ? 1 : axis === 1 ? d : d * h;
-  const outerStride = axis === 0 ? 0 : axis === 1 ? strides[0]! : strides[1]!;
-  const inner = axis === 0 ? h * w * channels : axis === 1 ? w * channels : channels;
+  // Blocks before the axis (outer) and the contiguous run after it (inner).
+  const outerCounts = [1, d, d * h];
+  const outerStrides = [0, strides[0]!, strides[1]!];
+  const outer = outerCounts[axis]!;
+  const outerStride = outerStrides[axis]!;
+  const inner = stride;
 
   for (let o = 0; o < outer; o++) {
     const base = offset + o * outerStride;

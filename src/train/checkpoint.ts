@@ -1,8 +1,8 @@
 /**
- * Training checkpoints: everything needed to continue a training exactly where it stopped (the
- * network's variables, the optimiser's velocities, the next epoch, the sampler's PRNG state and
- * the curve so far) in one file, `checkpoint.bin`, written to a temporary name and renamed into
- * place, so an interruption leaves either the previous checkpoint or the new one, never half.
+ * Training checkpoints. One file, `checkpoint.bin`, contains everything needed to continue a
+ * training exactly where it stopped: the network's variables, the optimiser's velocities, the
+ * next epoch, the sampler's PRNG state and the curve so far. It is written to a temporary name
+ * and renamed into place, so an interruption leaves the previous checkpoint or the new one.
  *
  * Layout: the 4 bytes "FCKP", a little-endian uint32 header length, the UTF-8 JSON header, zero
  * padding to a multiple of 4 bytes, then the float32 values of every variable followed by every

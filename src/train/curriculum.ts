@@ -11,7 +11,7 @@
  * 3 ET, and must share one grid.
  */
 
-/** What the loss does with hard voxels (in G's foreground but outside C_j). */
+/** Treatment of hard voxels (in G's foreground but outside C_j) by the curriculum loss. */
 export type HardVoxels = "background" | "ignore";
 
 /** The target of the curriculum term L(Ŷ, C_j) for one case. */
@@ -46,9 +46,9 @@ export function easyVoxels(groundTruth: Uint8Array, prediction: Uint8Array): Uin
 }
 
 /**
- * The curriculum masks C_1 … C_{S−1} of one case, from the mining nets' predictions ordered by
- * increasing depth (one mask per prediction). Each mask is [D, H, W] with G's label inside C_j.
- * No predictions give no masks (training then uses G alone).
+ * Builds the curriculum masks C_1 … C_{S−1} of one case from the mining nets' predictions,
+ * ordered by increasing depth (one mask per prediction). Each mask is [D, H, W] with G's label
+ * inside C_j. An empty prediction list gives no masks, and training then uses G alone.
  */
 export function buildCurricula(
   groundTruth: Uint8Array,
@@ -70,9 +70,10 @@ export function buildCurricula(
 }
 
 /**
- * The loss target for curriculum mask `curriculum` of a case with ground truth `groundTruth`:
- * hard voxels (G ≠ 0, outside C_j) stay background in `labels`, and with `hardVoxels: "ignore"`
- * they are also marked in an ignore mask, so they count in neither Dice nor cross-entropy.
+ * Returns the loss target for curriculum mask `curriculum` of a case with ground truth
+ * `groundTruth`. Hard voxels (G ≠ 0, outside C_j) stay background in `labels`. With
+ * `hardVoxels: "ignore"` they are also marked in an ignore mask, so they count in neither Dice
+ * nor cross-entropy.
  */
 export function curriculumTarget(
   groundTruth: Uint8Array,
@@ -93,9 +94,9 @@ export function curriculumTarget(
 }
 
 /**
- * The curriculum stage active in `epoch` (0-based): the index j−1 of C_j, or -1 once the
- * curriculum stages are over (the last stage trains on G alone). `curriculumEpochs[j]` is the
- * length in epochs of stage j+1; an empty list means no curriculum.
+ * Returns the curriculum stage active in `epoch` (0-based): the index j−1 of C_j, or -1 once the
+ * curriculum stages are over and training uses G alone. `curriculumEpochs[j]` is the length in
+ * epochs of stage j+1, and an empty list means no curriculum.
  */
 export function curriculumStage(epoch: number, curriculumEpochs: readonly number[]): number {
   let end = 0;

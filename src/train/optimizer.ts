@@ -27,9 +27,9 @@ export class SgdOptimizer {
   }
 
   /**
-   * One update with learning rate `lr`; `gradients[i]` belongs to `variables[i]`. A variable
-   * without a gradient (not reached by the loss, e.g. a deep-supervision head of weight 0) is
-   * left alone, as PyTorch skips parameters whose gradient is None.
+   * Applies one update with learning rate `lr`, where `gradients[i]` belongs to `variables[i]`.
+   * A variable without a gradient (not reached by the loss, e.g. a deep-supervision head of
+   * weight 0) is left alone, as PyTorch skips parameters whose gradient is None.
    */
   step(gradients: readonly (tf.Tensor | null | undefined)[], lr: number): void {
     const { momentum, nesterov, weightDecay } = this.settings;
@@ -52,7 +52,7 @@ export class SgdOptimizer {
     });
   }
 
-  /** The velocities, one flat copy per variable, for a checkpoint. */
+  /** Copies the velocities, one flat array per variable, for a checkpoint. */
   async getState(): Promise<Float32Array[]> {
     return Promise.all(this.velocities.map(async (v) => ((await v.data()) as Float32Array).slice()));
   }

@@ -16,7 +16,7 @@ export class Random {
     this.state = seed >>> 0;
   }
 
-  /** The state to store in a checkpoint; `Random.fromState` continues the same sequence. */
+  /** Returns the state to store in a checkpoint. `Random.fromState` continues the same sequence. */
   getState(): number {
     return this.state;
   }
@@ -52,7 +52,7 @@ export class Random {
     return this.next() < p;
   }
 
-  /** A standard normal deviate (mean 0, sd 1). */
+  /** Draws a standard normal deviate (mean 0, sd 1). */
   normal(): number {
     const u1 = 1 - this.next();
     const u2 = this.next();

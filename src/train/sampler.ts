@@ -2,8 +2,8 @@
  * Patch sampling with nnU-Net's foreground oversampling.
  *
  * Of each batch, the samples with index ≥ round(B·(1 − oversampleForeground)) are centred on a
- * foreground voxel of G drawn uniformly (so with the default 0.33 a batch of 2 or more has at
- * least one); the others are placed uniformly. A case smaller than the patch is centred in it and
+ * foreground voxel of G drawn uniformly. With the default 0.33 a batch of 2 or more has at least
+ * one such sample. The others are placed uniformly. A case smaller than the patch is centred in it and
  * padded with zeros (image and labels). Positions are in voxels, [z, y, x] = [D, H, W] order.
  */
 import type { Random } from "./random.js";
@@ -33,8 +33,8 @@ export function isForcedForeground(index: number, batchSize: number, oversampleF
 /**
  * The lower corner [z, y, x] of a patch in a case of `shape` (may be negative or overhang the
  * upper end, where the patch is padded). Uniform placement keeps the patch inside the case where
- * the case is large enough; a foreground patch is centred on a random foreground voxel (uniform
- * placement when the case has none).
+ * the case is large enough. A foreground patch is centred on a random foreground voxel, or
+ * placed uniformly when the case has none.
  */
 export function patchStart(
   label: Uint8Array,

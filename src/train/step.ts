@@ -88,7 +88,10 @@ export function clipByGlobalNorm(
   if (present.length === 0) return [...gradients];
   const norm = tf.tidy(() => Math.sqrt(tf.addN(present.map((g) => tf.sum(tf.square(g)))).dataSync()[0]!));
   const scale = norm > maxNorm ? maxNorm / (norm + 1e-6) : 1;
-  return gradients.map((g) => (g === undefined ? undefined : scale === 1 ? tf.clone(g) : tf.mul(g, scale)));
+  return gradients.map((g) => {
+    if (g === undefined) return undefined;
+    return scale === 1 ? tf.clone(g) : tf.mul(g, scale);
+  });
 }
 
 /**

@@ -31,7 +31,7 @@ export interface TrainOptions {
   readonly network: NetworkConfig;
   readonly schedule: TrainingSchedule;
   readonly seed: number;
-  /** Where `checkpoint.bin` is written after every epoch and resumed from. */
+  /** Folder of `checkpoint.bin`, written after every epoch and resumed from. */
   readonly checkpointDir: string;
   readonly onProgress?: (fraction: number, message: string) => void;
   readonly onEpoch?: (entry: CurveEntry) => void;

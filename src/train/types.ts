@@ -5,7 +5,7 @@
 /** [D, H, W] in voxels. */
 export type Shape3 = readonly [number, number, number];
 
-/** One preprocessed case as the trainer sees it. */
+/** One preprocessed case, in the form the trainer reads. */
 export interface TrainingCase {
   readonly id: string;
   /** Channels-last [D, H, W, M], z-scored, float32. */

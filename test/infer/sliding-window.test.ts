@@ -41,7 +41,8 @@ describe("gaussianImportanceMap", () => {
     expect(at(4, 4, 4)).toBe(1);
   });
 
-  it("is exp(−4²/2) = exp(−8) at the middle of a face and exp(−24) at the corner", () => {
+  it("falls to exp(−8) at faces", () => {
+    // exp(−4²/2) = exp(−8) at the middle of a face, exp(−24) at the corner.
     expect(at(0, 4, 4)).toBeCloseTo(Math.exp(-8), 10);
     expect(at(4, 4, 0)).toBeCloseTo(Math.exp(-8), 10);
     expect(at(0, 0, 0) / Math.exp(-24)).toBeCloseTo(1, 5);
@@ -97,8 +98,8 @@ describe("predictVolume", () => {
 
   it("weights overlapping windows by the Gaussian: hand computation on a 4×4×6 image", async () => {
     // Patch 4³ → windows along W start at 0 and 2 (σ = 0.5 voxel, centre index 2). The first
-    // window predicts class 1 (logits [0, 3]), the second class 0 (logits [3, 0]); the predictor
-    // tells them apart by channel 0 of its first voxel, which holds the W coordinate.
+    // window predicts class 1 (logits [0, 3]), the second class 0 (logits [3, 0]). The predictor
+    // distinguishes them by channel 0 of its first voxel, which contains the W coordinate.
     const predictor: PatchPredictor = {
       forward: (x) => {
         const first = x.dataSync()[0]!;

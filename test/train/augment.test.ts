@@ -4,7 +4,7 @@ import { augmentBatch, flipAxis, noAugment } from "../../src/train/augment.js";
 import { Random } from "../../src/train/random.js";
 import type { PatchBatch } from "../../src/train/types.js";
 
-/** A batch of 2 patches 3×4×5 with 2 channels: channel 0 = the label, channel 1 = a ramp. */
+/** Builds a batch of 2 patches 3×4×5 with 2 channels: channel 0 = the label, channel 1 = a ramp. */
 function labelledBatch(): PatchBatch {
   const voxels = 3 * 4 * 5;
   const label = Uint8Array.from({ length: 2 * voxels }, (_, i) => (i * 7) % 4);
@@ -23,13 +23,15 @@ function stats(values: number[]) {
 }
 
 describe("flipAxis", () => {
-  it("reverses the W axis of a 1×2×3 block: [0 1 2 | 3 4 5] → [2 1 0 | 5 4 3]", () => {
+  it("reverses the W axis", () => {
+    // 1×2×3 block: [0 1 2 | 3 4 5] → [2 1 0 | 5 4 3].
     const data = Uint8Array.from([0, 1, 2, 3, 4, 5]);
     flipAxis(data, 0, [1, 2, 3], 1, 2);
     expect(Array.from(data)).toEqual([2, 1, 0, 5, 4, 3]);
   });
 
-  it("reverses the D axis of a 2×1×2 block with 2 channels, keeping channels together", () => {
+  it("reverses the D axis keeping channels", () => {
+    // 2×1×2 block with 2 channels: the two depth slices swap, each voxel's channels stay together.
     const data = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
     flipAxis(data, 0, [2, 1, 2], 2, 0);
     expect(Array.from(data)).toEqual([5, 6, 7, 8, 1, 2, 3, 4]);

@@ -9,7 +9,8 @@ beforeAll(async () => {
 });
 
 describe("SgdOptimizer", () => {
-  it("matches torch.optim.SGD(lr 0.1, momentum 0.9, nesterov, weight_decay 0.1) on θ² from θ = 1", () => {
+  it("matches torch Nesterov SGD", () => {
+    // torch.optim.SGD(lr 0.1, momentum 0.9, nesterov, weight_decay 0.1) minimising θ² from θ = 1.
     // torch 1.13 prints θ = 0.6010000109672546, 0.19110101461410522, -0.14046837389469147.
     // By hand, step 1: g = 2 + 0.1 = 2.1, v = 2.1, θ = 1 − 0.1·(2.1 + 0.9·2.1) = 0.601.
     const theta = tf.variable(tf.scalar(1));
@@ -47,7 +48,8 @@ describe("SgdOptimizer", () => {
 });
 
 describe("poly learning rate", () => {
-  it("is lr0 at epoch 0 and lr0·0.5^0.9 = 0.0053589 at half of the epochs", () => {
+  it("decays as (1 − epoch/epochs)^0.9", () => {
+    // lr0 at epoch 0, lr0·0.5^0.9 = 0.0053589 at half of the epochs.
     expect(polyLearningRate(0.01, 0, 100, 0.9)).toBe(0.01);
     // 0.5^0.9 = exp(0.9·ln 0.5) = 0.535887
     expect(polyLearningRate(0.01, 50, 100, 0.9)).toBeCloseTo(0.005358867, 8);

@@ -4,7 +4,7 @@ import { Random } from "../../src/train/random.js";
 import { cropInto, isForcedForeground, patchStart, sampleBatch } from "../../src/train/sampler.js";
 import type { TrainingCase } from "../../src/train/types.js";
 
-/** A case of `shape` whose image channel c at voxel v is v·10 + c, with one foreground voxel. */
+/** Builds a case of `shape` whose image channel c at voxel v is v·10 + c, with one foreground voxel. */
 function caseWithVoxel(shape: [number, number, number], foreground: [number, number, number], channels = 2): TrainingCase {
   const voxels = shape[0] * shape[1] * shape[2];
   const image = new Float32Array(voxels * channels);
@@ -17,7 +17,8 @@ function caseWithVoxel(shape: [number, number, number], foreground: [number, num
 describe("foreground oversampling rule", () => {
   const forced = (batch: number) => Array.from({ length: batch }, (_, i) => isForcedForeground(i, batch, 0.33));
 
-  it("forces the last round(B·0.33) samples (B = 2: the second; B = 6: the last two)", () => {
+  it("forces the last round(B·0.33) samples", () => {
+    // B = 1: none; B = 2: the second; B = 6: the last two.
     expect(forced(1)).toEqual([false]);
     expect(forced(2)).toEqual([false, true]);
     expect(forced(3)).toEqual([false, false, true]);
@@ -46,13 +47,19 @@ describe("patchStart", () => {
     const seen = new Set<number>();
     for (let i = 0; i < 400; i++) {
       const [z, y, x] = patchStart(c.label, c.shape, [4, 4, 4], false, rng);
-      expect(z >= 0 && z <= 6 && y >= 0 && y <= 8 && x >= 0 && x <= 5).toBe(true);
+      expect(z).toBeGreaterThanOrEqual(0);
+      expect(z).toBeLessThanOrEqual(6);
+      expect(y).toBeGreaterThanOrEqual(0);
+      expect(y).toBeLessThanOrEqual(8);
+      expect(x).toBeGreaterThanOrEqual(0);
+      expect(x).toBeLessThanOrEqual(5);
       seen.add(x);
     }
     expect([...seen].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
-  it("centres a case smaller than the patch: shape [2, 3, 4] in a 4³ patch starts at [−1, 0, 0]", () => {
+  it("centres a case smaller than the patch", () => {
+    // Shape [2, 3, 4] in a 4³ patch starts at [−1, 0, 0].
     // need to pad: [2, 1, 0] → lower bound −floor(pad/2) = [−1, 0, 0], upper bound equal to it.
     const c = caseWithVoxel([2, 3, 4], [0, 0, 0]);
     expect(patchStart(c.label, c.shape, [4, 4, 4], false, new Random(3))).toEqual([-1, 0, 0]);
@@ -80,7 +87,8 @@ describe("cropInto", () => {
 });
 
 describe("sampleBatch", () => {
-  it("the forced sample of a batch of 2 holds the foreground voxel at the patch centre", () => {
+  it("centres the forced sample on foreground", () => {
+    // Batch of 2: the second sample has the only foreground voxel at its centre.
     const c = caseWithVoxel([16, 16, 16], [9, 5, 11], 1);
     const batch = sampleBatch([c], { batchSize: 2, patchSize: [6, 6, 6], oversampleForeground: 0.33, curriculumStage: -1 }, new Random(5));
     const voxels = 6 * 6 * 6;

@@ -48,7 +48,8 @@ beforeAll(async () => {
 });
 
 describe("trainNetwork checkpoints", () => {
-  it("a run interrupted after epoch 1 and resumed ends with the weights and curve of an uninterrupted run", async () => {
+  it("resumes an interrupted run exactly", async () => {
+    // Interrupted after epoch 1 and resumed: the weights and curve of an uninterrupted run.
     const options: TrainOptions = { cases, validation, network, schedule, seed: 17, checkpointDir: await tempDir() };
     const uninterrupted = await trainNetwork(options);
 
@@ -109,7 +110,8 @@ describe("trainNetwork checkpoints", () => {
 });
 
 describe("trainNetwork with a curriculum", () => {
-  it("runs stages 1 and 2 for one epoch each, then G alone, in both hard-voxel modes", async () => {
+  it("runs curriculum stages, then G alone", async () => {
+    // Stages 1 and 2 for one epoch each, in both hard-voxel modes.
     // Mining predictions: G with its ET removed (shallow) and G itself (deep).
     const staged = cases.map((c) => ({
       ...c,
