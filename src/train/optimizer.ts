@@ -23,7 +23,7 @@ export class SgdOptimizer {
     private readonly variables: readonly tf.Variable[],
     private readonly settings: SgdSettings,
   ) {
-    this.velocities = variables.map((v) => tf.variable(tf.zerosLike(v), false));
+    this.velocities = variables.map((v) => tf.tidy(() => tf.variable(tf.zerosLike(v), false)));
   }
 
   /**

@@ -92,8 +92,10 @@ describe("predictVolume", () => {
     const voxels = 6 * 9 * 11;
     const image = new Float32Array(voxels * 2);
     for (let v = 0; v < voxels; v++) image[v * 2] = (v * 5) % 4;
+    const before = tf.memory().numTensors;
     const { labels } = await predictVolume(copyPredictor, image, shape, { patchSize: [4, 4, 4], mirror: true });
     expect(Array.from(labels)).toEqual(Array.from({ length: voxels }, (_, v) => (v * 5) % 4));
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it("weights overlapping windows by the Gaussian: hand computation on a 4×4×6 image", async () => {

@@ -79,8 +79,33 @@ describe("trainNetwork checkpoints", () => {
     let maxDifference = 0;
     a.forEach((values, i) => values.forEach((x, j) => (maxDifference = Math.max(maxDifference, Math.abs(x - b[i]![j]!)))));
     expect(maxDifference).toBeLessThanOrEqual(1e-5);
+
+    // A finished training's checkpoint gives the same result again without running an epoch.
+    const again: number[] = [];
+    const repeated = await trainNetwork({ ...options, checkpointDir, onEpoch: (e) => again.push(e.epoch) });
+    expect(again).toEqual([]);
+    expect(repeated.curve).toEqual(uninterrupted.curve);
     uninterrupted.network.dispose();
     resumed.network.dispose();
+    repeated.network.dispose();
+  });
+
+  it("leaves no tensors behind and reports progress up to 1", async () => {
+    const before = tf.memory().numTensors;
+    const fractions: number[] = [];
+    const result = await trainNetwork({
+      cases,
+      validation,
+      network: { ...network, fga: { ...network.fga, enabled: true } },
+      schedule: { ...schedule, curriculumEpochs: [] },
+      seed: 8,
+      checkpointDir: await tempDir(),
+      onProgress: (fraction) => fractions.push(fraction),
+    });
+    result.network.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(fractions).toHaveLength(6);
+    expect(fractions[5]).toBe(1);
   });
 
   it("records loss, poly lr and validation Dice for every epoch", async () => {
