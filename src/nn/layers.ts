@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
+import { addChannelBias, instanceNorm } from "../tensor/channelOps.js";
 import { conv3d, conv3dTranspose2 } from "../tensor/conv3d.js";
 
 /** Slope of every leaky ReLU in the U-Net and in φ1 (nnU-Net's default). */
@@ -90,7 +91,7 @@ export function makeConv(
 
 /** 'same'-padded convolution plus bias: [N, D, H, W, in] -> [N, ceil(D/s), ceil(H/s), ceil(W/s), out]. */
 export function applyConv(conv: Conv, x: tf.Tensor5D): tf.Tensor5D {
-  return tf.add(conv3d(x, conv.kernel as tf.Tensor5D, conv.stride), conv.bias);
+  return addChannelBias(conv3d(x, conv.kernel as tf.Tensor5D, conv.stride), conv.bias as tf.Tensor1D);
 }
 
 /** A transposed convolution with kernel 2 and stride 2: kernel [2, 2, 2, out, in], bias [out]. */
@@ -115,7 +116,7 @@ export function makeUpConv(weights: WeightRegistry, name: string, inChannels: nu
 
 /** Upsampling by 2: [N, D, H, W, in] -> [N, 2D, 2H, 2W, out]. */
 export function applyUpConv(up: UpConv, x: tf.Tensor5D): tf.Tensor5D {
-  return tf.add(conv3dTranspose2(x, up.kernel as tf.Tensor5D), up.bias);
+  return addChannelBias(conv3dTranspose2(x, up.kernel as tf.Tensor5D), up.bias as tf.Tensor1D);
 }
 
 /** Affine instance norm: scale and shift [C]. */
@@ -137,11 +138,7 @@ export function makeInstanceNorm(weights: WeightRegistry, name: string, channels
  * training and inference agree. The shape stays [N, D, H, W, C].
  */
 export function applyInstanceNorm(norm: InstanceNorm, x: tf.Tensor5D): tf.Tensor5D {
-  return tf.tidy(() => {
-    const { mean, variance } = tf.moments(x, [1, 2, 3], true);
-    const normalised = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, INSTANCE_NORM_EPS)));
-    return tf.add(tf.mul(normalised, norm.scale), norm.shift) as tf.Tensor5D;
-  });
+  return instanceNorm(x, norm.scale as tf.Tensor1D, norm.shift as tf.Tensor1D, INSTANCE_NORM_EPS);
 }
 
 export function leakyRelu(x: tf.Tensor5D): tf.Tensor5D {

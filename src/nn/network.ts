@@ -14,6 +14,7 @@
  * grid one voxel later than nnU-Net's, which changes no shape and no parameter count.
  */
 import * as tf from "@tensorflow/tfjs";
+import { concatChannels } from "../tensor/channelOps.js";
 
 import { applyFga, fgaMse, goldenAttention, makeFgaHead, type FgaForward, type FgaHead } from "./fga.js";
 import {
@@ -179,7 +180,7 @@ export function buildNetwork(config: NetworkConfig, source: WeightSource): Segme
     const outputs: tf.Tensor5D[] = [];
     for (let s = config.stages - 2; s >= 0; s--) {
       const stage = decoder[s]!;
-      const joined = tf.concat([applyUpConv(stage.up, h), skips[s]!], 4) as tf.Tensor5D;
+      const joined = concatChannels(applyUpConv(stage.up, h), skips[s]!);
       h = applyConvNormAct(stage.blocks[1], applyConvNormAct(stage.blocks[0], joined));
       if (stage.head !== null) outputs.unshift(applyConv(stage.head, h));
     }
