@@ -53,6 +53,23 @@ describe("gaussianImportanceMap", () => {
   });
 });
 
+describe("gaussianImportanceMap against scipy", () => {
+  it("matches nnU-Net's construction on a 6×8×10 patch", () => {
+    // scipy.ndimage.gaussian_filter of a unit impulse at [3, 4, 5], sigma = patch/8, mode
+    // "constant", divided by its maximum (nnU-Net's compute_gaussian), printed by scipy 1.10.
+    const map = gaussianImportanceMap([6, 8, 10]);
+    const at = (z: number, y: number, x: number) => map[(z * 8 + y) * 10 + x]!;
+    const scipy: Array<[number, number, number, number]> = [
+      [3, 4, 5, 1.0],
+      [0, 0, 0, 3.775134544279098e-11],
+      [5, 7, 9, 1.8963955441534247e-6],
+      [1, 2, 3, 0.0010748699993466553],
+      [0, 4, 5, 0.00033546262790251185],
+    ];
+    for (const [z, y, x, expected] of scipy) expect(at(z, y, x) / expected).toBeCloseTo(1, 5);
+  });
+});
+
 describe("slidingWindowSteps", () => {
   it("spreads ceil((size − patch)/(patch/2)) + 1 windows from 0 to size − patch", () => {
     // 10, 4: ceil(6/2) + 1 = 4 windows, step 2.
