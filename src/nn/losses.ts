@@ -47,15 +47,17 @@ export function diceCeLoss(logits: tf.Tensor5D, labels: tf.Tensor4D, options: Di
     const ce =
       keep === null ? tf.mean(voxelCe) : tf.div(tf.sum(tf.mul(voxelCe, keep)), tf.maximum(tf.sum(keep), 1e-8));
 
-    // Dice over foreground classes only (channels 1 … K−1).
-    const foreground = (t: tf.Tensor): tf.Tensor => tf.slice(t, [0, 0, 0, 0, 1], [-1, -1, -1, -1, numClasses - 1]);
+    // Dice over foreground classes only (channels 1 … K−1). The class axis is cut after the
+    // spatial sums, on [N, K] or [K], because a 5-D slice is a slow path on WASM.
+    const foreground = (t: tf.Tensor): tf.Tensor =>
+      tf.slice(t, t.shape.map((_, axis) => (axis === t.rank - 1 ? 1 : 0)), t.shape.map((_, axis) => (axis === t.rank - 1 ? numClasses - 1 : -1)));
     const masked = (t: tf.Tensor): tf.Tensor => (keepChannel === null ? t : tf.mul(t, keepChannel));
-    const p = masked(foreground(tf.exp(logProbabilities)));
-    const y = masked(foreground(oneHot));
+    const p = masked(tf.exp(logProbabilities));
+    const y = masked(oneHot);
     const axes = options.batchDice === true ? [0, 1, 2, 3] : [1, 2, 3];
-    const intersect = tf.sum(tf.mul(p, y), axes);
-    const sumPred = tf.sum(p, axes);
-    const sumGt = tf.sum(y, axes);
+    const intersect = foreground(tf.sum(tf.mul(p, y), axes));
+    const sumPred = foreground(tf.sum(p, axes));
+    const sumGt = foreground(tf.sum(y, axes));
     const dice = tf.div(tf.add(tf.mul(intersect, 2), smooth), tf.maximum(tf.add(tf.add(sumGt, sumPred), smooth), 1e-8));
 
     return tf.sub(ce, tf.mean(dice)) as tf.Scalar;
