@@ -44,9 +44,21 @@ export interface TrainResult {
   readonly curve: readonly CurveEntry[];
 }
 
-/** The identity of a training: a checkpoint of another training must not be resumed. */
+/** JSON with object keys sorted, so that the key order a caller happens to use does not matter. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Identifies a training, so that a checkpoint of another training is never resumed. */
 function fingerprintOf(options: TrainOptions): string {
-  return JSON.stringify({
+  return canonicalJson({
     network: options.network,
     schedule: options.schedule,
     seed: options.seed,
@@ -56,6 +68,14 @@ function fingerprintOf(options: TrainOptions): string {
 
 function checkCases(options: TrainOptions): void {
   if (options.cases.length === 0) throw new Error("trainNetwork: no training cases; give at least one case");
+  const divisor = 2 ** (options.network.stages - 1);
+  if (options.schedule.patchSize.some((s) => s % divisor !== 0)) {
+    const suggestion = options.schedule.patchSize.map((s) => Math.max(divisor, Math.round(s / divisor) * divisor));
+    throw new Error(
+      `trainNetwork: patchSize [${options.schedule.patchSize.join(", ")}] must be divisible by 2^(stages − 1) = ${divisor} ` +
+        `for a ${options.network.stages}-stage network; use e.g. [${suggestion.join(", ")}]`,
+    );
+  }
   const stages = options.schedule.curriculumEpochs?.filter((e) => e > 0).length ?? 0;
   for (const c of [...options.cases, ...options.validation]) {
     const voxels = c.shape[0] * c.shape[1] * c.shape[2];

@@ -131,6 +131,12 @@ describe("trainNetwork checkpoints", () => {
     await expect(trainNetwork({ cases, validation: [], network, schedule: short, seed: 2, checkpointDir })).rejects.toThrow(
       /belongs to a different training/,
     );
+
+    // The same training with its settings listed in another key order resumes the checkpoint.
+    const reordered = Object.fromEntries(Object.entries(short).reverse()) as unknown as TrainingSchedule;
+    const resumed = await trainNetwork({ cases, validation: [], network, schedule: reordered, seed: 1, checkpointDir });
+    expect(resumed.curve).toHaveLength(1);
+    resumed.network.dispose();
   });
 });
 
@@ -177,6 +183,13 @@ describe("trainNetwork errors", () => {
     expect((error as Error).message).toContain(`epoch ${epoch} iteration ${iteration}`);
     // The first step is taken with the initial weights, whose loss is finite.
     expect(epoch * 3 + iteration).toBeGreaterThan(0);
+  });
+
+  it("rejects a patch size the network cannot halve", async () => {
+    const odd = { ...schedule, patchSize: [8, 16, 15] as const };
+    await expect(trainNetwork({ cases, validation: [], network, schedule: odd, seed: 1, checkpointDir: await tempDir() })).rejects.toThrow(
+      /patchSize \[8, 16, 15\] must be divisible by 2\^\(stages − 1\) = 2/,
+    );
   });
 
   it("rejects curriculum stages when the cases have no curriculum masks", async () => {
