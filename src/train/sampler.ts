@@ -31,7 +31,7 @@ export function isForcedForeground(index: number, batchSize: number, oversampleF
 }
 
 /**
- * The lower corner [z, y, x] of a patch in a case of `shape` (may be negative or overhang the
+ * Returns the lower corner [z, y, x] of a patch in a case of `shape` (may be negative or overhang the
  * upper end, where the patch is padded). Uniform placement keeps the patch inside the case where
  * the case is large enough. A foreground patch is centred on a random foreground voxel, or
  * placed uniformly when the case has none.
