@@ -1,7 +1,7 @@
 /**
- * On-disk form of one case's curriculum: `curricula.u8` holds the S−1 label maps C_1 … C_{S−1},
- * each row-major [D, H, W] on the preprocessed grid, one after another; `curricula.json` says how
- * many and their shape.
+ * On-disk form of one case's curriculum: `curricula.u8` contains the S−1 label maps C_1 … C_{S−1},
+ * each row-major [D, H, W] on the preprocessed grid, one after another. `curricula.json` records
+ * their count and shape.
  */
 import { promises as fs } from "node:fs";
 import path from "node:path";

@@ -3,7 +3,7 @@
  *
  * Every key has a default, so a file names only what it changes. `extends:`, `variants:` and
  * `matrix:` are handled by the engine before this schema sees the merged document.
- * Lengths are in voxels unless a key says mm; shapes are [D, H, W].
+ * Lengths are in voxels unless a key is in mm, and shapes are [D, H, W].
  */
 import * as Effect from "effect/Effect";
 import * as Schema from "effect/Schema";

@@ -76,7 +76,7 @@ async function caseSource(
     }
     if (cases.length === 0) {
       throw new Error(
-        `dataset.root ${absolute} holds no BraTS case folders; point dataset.root at the folder that contains one folder per case`,
+        `dataset.root ${absolute} contains no BraTS case folders; point dataset.root at the folder that contains one folder per case`,
       );
     }
     const byId = new Map(cases.map((c) => [c.id, c]));
