@@ -89,12 +89,13 @@ async function caseSource(
     };
   }
 
-  const synthetic = config.dataset.synthetic ?? {
-    cases: 12,
-    seed: 0,
-    shape: [64, 96, 96] as const,
-    spacing: 2,
-  };
+  const synthetic = config.dataset.synthetic;
+  if (synthetic === null) {
+    throw new Error(
+      "dataset.root is not set and dataset.synthetic is null, so the experiment has no cases; " +
+        "pass --set dataset.root=PATH (a folder of BraTS case folders) or give dataset.synthetic",
+    );
+  }
   const synth = graph.node(
     "synth",
     {

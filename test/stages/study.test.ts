@@ -3,7 +3,7 @@
  * behaviour, and a reduced run on the real BraTS 2018 cases in ../shared/data.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -177,6 +177,41 @@ describe("the real-sample study on ../shared/data/brats2018", () => {
       expect(csv.code).toBe(0);
       const variants = new Set(csv.stdout.trim().split("\n").slice(1).map((line) => line.split(",")[0]));
       expect(variants).toEqual(new Set(["baseline", "cl-only", "fga-only", "fancl"]));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the paper's BraTS-METS 2023 experiment", () => {
+  it.runIf(existsSync(brats2018))("plans the full DAG over a dataset root", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "fancl-paper-plan-"));
+    try {
+      const rows = plan(path.join(repo, "experiments", "brats-mets-2023.yaml"), path.join(dir, "runs"), [
+        "--set",
+        `dataset.root=${brats2018}`,
+      ]);
+      const count = (kind: string) => rows.filter((row) => row.kind === kind).length;
+      // 8 cases, 5 folds, mining nets at 3 depths, 4 variants.
+      expect(count("preprocess")).toBe(8);
+      expect(count("curriculum")).toBe(8);
+      expect(count("train")).toBe(3 * 5 + 4 * 5);
+      expect(count("predict")).toBe(3 * 5 + 4 * 5);
+      expect(count("evaluate")).toBe(4 * 5);
+      expect(count("report")).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("names dataset.root when it is not set", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "fancl-paper-plan-"));
+    try {
+      const result = fancl(["plan", path.join(repo, "experiments", "brats-mets-2023.yaml"), "--store", path.join(dir, "runs")]);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain("dataset.root");
+      const cache = path.join(dir, "runs", "cache");
+      expect(existsSync(cache) ? readdirSync(cache) : []).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
