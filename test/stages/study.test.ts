@@ -74,7 +74,7 @@ describe("the quickstart study", () => {
     file = path.join(dir, "quick.yaml");
     writeFileSync(file, reducedQuickstart);
     firstRun = fancl(["run", file, "--store", store]);
-  });
+  }, 20 * 60_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("runs end to end and prints the tables", () => {
@@ -180,7 +180,7 @@ describe("the real-sample study on ../shared/data/brats2018", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 20 * 60_000);
 });
 
 describe("the paper's BraTS-METS 2023 experiment", () => {
