@@ -14,16 +14,22 @@ export function machineLine(): string {
   return `${os.availableParallelism()} cores (nproc), ${model}, Node ${process.version}`;
 }
 
-/** Replaces the `## name` section of `file` (up to the next `## `), or appends it. */
-export function writeSection(file: string, name: string, body: string): void {
+/**
+ * Replaces the section of `file` that starts with the first line of `section` (a `## name`
+ * heading) and runs to the next `## ` heading, or appends it; other sections stay as they are.
+ */
+export function writeSection(file: string, section: string): void {
+  const heading = section.split("\n", 1)[0]!.trim();
+  if (!heading.startsWith("## ")) throw new Error(`a benchmark section must start with a "## " heading, found "${heading}"`);
   const text = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmarks\n";
-  const heading = `## ${name}\n`;
-  const section = `${heading}\n${body.trim()}\n\n`;
-  const start = text.indexOf(heading);
+  const lines = text.split("\n");
+  const start = lines.findIndex((line) => line.trim() === heading);
+  const body = `${section.trimEnd()}\n`;
   if (start < 0) {
-    writeFileSync(file, `${text.trimEnd()}\n\n${section}`);
+    writeFileSync(file, `${text.trimEnd()}\n\n${body}`);
     return;
   }
-  const next = text.indexOf("\n## ", start + heading.length);
-  writeFileSync(file, text.slice(0, start) + section + (next < 0 ? "" : text.slice(next + 1)));
+  const next = lines.findIndex((line, i) => i > start && line.startsWith("## "));
+  const rest = next < 0 ? "" : `\n${lines.slice(next).join("\n")}`;
+  writeFileSync(file, `${[...lines.slice(0, start)].join("\n")}${start > 0 ? "\n" : ""}${body}${rest}`.replace(/\n*$/, "\n"));
 }

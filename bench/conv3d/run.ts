@@ -11,7 +11,6 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readFile, writeFile, mkdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,11 +22,13 @@ import { createNetwork, stageFeatures, type NetworkConfig } from "../../src/nn/n
 import { initBackend } from "../../src/tensor/backend.js";
 import { conv3d, conv3dTranspose2 } from "../../src/tensor/conv3d.js";
 import { buildFastUnet, fastDiceCe } from "./fastUnet.js";
+import { writeSection as writeBenchmarkSection } from "../section.js";
 
 const compiledFolder = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(compiledFolder, "../../..");
 const twinScript = path.join(repoRoot, "bench/conv3d/torch_twin.py");
 const docsFile = path.join(repoRoot, "docs/benchmarks.md");
+const writeSection = (section: string): void => writeBenchmarkSection(docsFile, section);
 
 /** Debian's python3 (where python3-torch lives) when present, else python3 on PATH. */
 const python = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
@@ -242,21 +243,6 @@ function describeLayer(layer: Layer): string {
   return `${layer.cin}→${layer.cout} k${layer.kernel} s${layer.stride}, ${d}³`;
 }
 
-/** Replaces the `## conv3d` section of docs/benchmarks.md, or appends it, leaving other sections alone. */
-async function writeSection(section: string): Promise<void> {
-  await mkdir(path.dirname(docsFile), { recursive: true });
-  const current = existsSync(docsFile) ? await readFile(docsFile, "utf8") : "# Benchmarks\n";
-  const start = current.search(/^## conv3d\s*$/m);
-  let next: string;
-  if (start < 0) {
-    next = `${current.trimEnd()}\n\n${section}`;
-  } else {
-    const rest = current.slice(start + 1);
-    const end = rest.search(/^## /m);
-    next = current.slice(0, start) + section + (end < 0 ? "" : `\n${rest.slice(end)}`);
-  }
-  await writeFile(docsFile, next.endsWith("\n") ? next : `${next}\n`);
-}
 
 const ms = (seconds: number): string => (seconds * 1000).toFixed(0);
 

@@ -9,7 +9,6 @@
  */
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readFile, writeFile, mkdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,12 +16,14 @@ import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 
 import { caseFiles, loadCase } from "../../src/data/dataset.js";
+import { writeSection as writeBenchmarkSection } from "../section.js";
 
 const compiledDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(compiledDir, "../../..");
 const pythonScript = path.join(repoRoot, "bench/nifti/load_nibabel.py");
 const memoryScript = path.join(compiledDir, "memory.js");
 const docsFile = path.join(repoRoot, "docs/benchmarks.md");
+const writeSection = (section: string): void => writeBenchmarkSection(docsFile, section);
 const sharedData = path.resolve(repoRoot, "../shared/data");
 
 const defaultCases = [
@@ -149,21 +150,6 @@ function section(results: readonly CaseResult[], runs: number, command: string, 
   ].join("\n");
 }
 
-/** Replaces the `## nifti` section of docs/benchmarks.md (or appends it), leaving the rest. */
-async function writeSection(text: string): Promise<void> {
-  await mkdir(path.dirname(docsFile), { recursive: true });
-  const current = existsSync(docsFile) ? await readFile(docsFile, "utf8") : "# Benchmarks\n";
-  const lines = current.split("\n");
-  const start = lines.findIndex((l) => l.trim() === "## nifti");
-  if (start === -1) {
-    await writeFile(docsFile, `${current.trimEnd()}\n\n${text}`);
-    return;
-  }
-  const next = lines.findIndex((l, i) => i > start && l.startsWith("## "));
-  const end = next === -1 ? lines.length : next;
-  const updated = [...lines.slice(0, start), ...text.trimEnd().split("\n"), "", ...lines.slice(end)].join("\n");
-  await writeFile(docsFile, `${updated.trimEnd()}\n`);
-}
 
 const { values, positionals } = parseArgs({
   args: process.argv.slice(2),

@@ -16,12 +16,14 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { writeSection as writeBenchmarkSection } from "../section.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "../../..");
 const fanclCli = path.join(here, "cli.js");
 const snakefile = path.join(repo, "bench/noop/Snakefile");
 const docs = path.join(repo, "docs/benchmarks.md");
+const writeSection = (section: string): void => writeBenchmarkSection(docs, section);
 
 interface Timed {
   readonly ms: number;
@@ -64,24 +66,6 @@ function cpuModel(): string {
   return line?.split(":")[1]?.trim() ?? "unknown CPU";
 }
 
-/** Replaces the `## noop` section of docs/benchmarks.md (up to the next `## `), or appends it. */
-function writeSection(section: string): void {
-  let text = "";
-  try {
-    text = readFileSync(docs, "utf8");
-  } catch {
-    text = "# Benchmarks\n";
-  }
-  const start = text.search(/^## noop$/m);
-  if (start < 0) {
-    text = `${text.trimEnd()}\n\n${section}`;
-  } else {
-    const rest = text.slice(start + 1);
-    const next = rest.search(/^## /m);
-    text = text.slice(0, start) + section + (next < 0 ? "" : `\n${rest.slice(next)}`);
-  }
-  writeFileSync(docs, text.endsWith("\n") ? text : `${text}\n`);
-}
 
 function main(): void {
   const reps = parseReps(process.argv.slice(2));

@@ -14,7 +14,6 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,11 +22,13 @@ import { parseArgs } from "node:util";
 import { caseFiles, loadCase } from "../../src/data/dataset.js";
 import { preprocessCase, restoreLabels } from "../../src/preprocess/pipeline.js";
 import { resampleLinear, resampledShape } from "../../src/preprocess/resample.js";
+import { writeSection as writeBenchmarkSection } from "../section.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "../../..");
 const pythonScript = path.join(repoRoot, "bench/preprocess/preprocess_torch.py");
 const docsFile = path.join(repoRoot, "docs/benchmarks.md");
+const writeSection = (section: string): void => writeBenchmarkSection(docsFile, section);
 const defaultCase = path.resolve(repoRoot, "../shared/data/brats2023/BraTS-GLI-00000-000");
 const python = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
 
@@ -129,21 +130,6 @@ const section = [
   "",
 ].join("\n");
 
-/** Replaces the `## preprocess` section of docs/benchmarks.md (or appends it), leaving the rest. */
-async function writeSection(text: string): Promise<void> {
-  await mkdir(path.dirname(docsFile), { recursive: true });
-  const current = existsSync(docsFile) ? await readFile(docsFile, "utf8") : "# Benchmarks\n";
-  const lines = current.split("\n");
-  const start = lines.findIndex((l) => l.trim() === "## preprocess");
-  if (start === -1) {
-    await writeFile(docsFile, `${current.trimEnd()}\n\n${text}`);
-    return;
-  }
-  const next = lines.findIndex((l, i) => i > start && l.startsWith("## "));
-  const end = next === -1 ? lines.length : next;
-  const updated = [...lines.slice(0, start), ...text.trimEnd().split("\n"), "", ...lines.slice(end)].join("\n");
-  await writeFile(docsFile, `${updated.trimEnd()}\n`);
-}
 
 await writeSection(section);
 process.stdout.write(`wrote the preprocess section of ${path.relative(process.cwd(), docsFile)}\n`);

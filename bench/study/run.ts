@@ -73,7 +73,7 @@ function main(argv: readonly string[]): void {
       "Peak memory is each worker's `process.resourceUsage().maxRSS`, recorded in its node's manifest",
       "as `summary.peakRssMiB`.",
     ];
-    writeSection(path.join(repo, "docs", "benchmarks.md"), `study: ${name}`, lines.join("\n"));
+    writeSection(path.join(repo, "docs", "benchmarks.md"), [`## study: ${name}`, "", ...lines].join("\n"));
     console.log(lines.join("\n"));
     console.log(`study ${name}: ${(first.seconds / 60).toFixed(2)} min, cached rerun ${rerun.seconds.toFixed(2)} s, peak worker ${peak.summary.peakRssMiB} MiB`);
   } finally {
