@@ -7,9 +7,9 @@
  *
  * Usage: node dist/bench/noop/run.js [--reps N]   (after `npm run build`)
  *
- * NOTE: on the 2-core test machine the ratio is about 0.6, above the 0.4 target. Module loading
- * dominates fancl's time: importing the `effect` barrel (from dag/experiment/issues.ts) costs
- * about 110 ms more than importing `effect/Schema` alone, which itself costs about 140 ms.
+ * NOTE: on the 2-core test machine the ratio is about 0.44, just above the 0.4 target. Module loading
+ * dominates fancl's time: Node itself starts in about 50 ms and `effect/Schema`, which validates
+ * the experiment, takes about 160 ms more to import.
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
