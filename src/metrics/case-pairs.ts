@@ -4,9 +4,11 @@
  * Accepted layouts:
  * - ground truth: `<id>/<id>-seg.nii.gz` (BraTS 2023), `<id>/<id>_seg.nii.gz` (BraTS 2018–2021)
  *   or a flat `<id>.nii.gz`;
- * - prediction: a flat `<id>.nii.gz`, or a folder `<id>/` holding `<id>.nii.gz`,
- *   `<id>-seg.nii.gz`, `<id>_seg.nii.gz`, `<id>-pred.nii.gz` or `<id>_prediction.nii.gz`
- *   (the first that exists, in that order).
+ * - prediction: a flat `<id>.nii.gz`, or a folder `<id>/` containing `<id>-pred.nii.gz`,
+ *   `<id>_prediction.nii.gz`, `<id>.nii.gz`, `<id>-seg.nii.gz` or `<id>_seg.nii.gz` (the first
+ *   that exists, in that order, so that a folder with both a segmentation and a prediction
+ *   gives the prediction).
+ * A pair whose two sides are the same file is an error: it would score the ground truth against itself.
  * `.nii` is accepted wherever `.nii.gz` is.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
@@ -20,7 +22,7 @@ export interface CasePair {
 }
 
 const GT_SUFFIXES = ["-seg", "_seg"];
-const PRED_SUFFIXES = ["", "-seg", "_seg", "-pred", "_prediction"];
+const PRED_SUFFIXES = ["-pred", "_prediction", "", "-seg", "_seg"];
 const EXTENSIONS = [".nii.gz", ".nii"];
 
 /** A case missing on one side, or an input that is neither a file nor a folder. */
@@ -59,7 +61,7 @@ export function findCasePairs(gt: string, pred: string): CasePair[] {
   if (missingPred.length > 0) {
     throw new CasePairError(
       `case ${missingPred.join(", ")} in --gt ${gt} has no prediction in --pred ${pred} ` +
-        "(looked for <id>.nii.gz and <id>/<id>{,-seg,_seg,-pred,_prediction}.nii.gz); add it or remove the case",
+        "(looked for <id>.nii.gz and <id>/<id>{-pred,_prediction,,-seg,_seg}.nii.gz); add it or remove the case",
     );
   }
   const missingGt = [...predFiles.keys()].filter((id) => !gtFiles.has(id)).sort();
@@ -68,7 +70,15 @@ export function findCasePairs(gt: string, pred: string): CasePair[] {
       `case ${missingGt.join(", ")} in --pred ${pred} has no ground truth in --gt ${gt}; add it or remove the prediction`,
     );
   }
-  return [...gtFiles.keys()].sort().map((caseId) => ({ caseId, gt: gtFiles.get(caseId)!, pred: predFiles.get(caseId)! }));
+  const pairs = [...gtFiles.keys()].sort().map((caseId) => ({ caseId, gt: gtFiles.get(caseId)!, pred: predFiles.get(caseId)! }));
+  const same = pairs.filter((pair) => path.resolve(pair.gt) === path.resolve(pair.pred));
+  if (same.length > 0) {
+    throw new CasePairError(
+      `--gt and --pred give the same file for case ${same.map((pair) => pair.caseId).join(", ")} (${same[0]!.gt}); ` +
+        "put the predictions in their own folder or name them <id>-pred.nii.gz",
+    );
+  }
+  return pairs;
 }
 
 function kindOf(p: string, flag: string): "file" | "folder" {

@@ -47,6 +47,19 @@ describe("findCasePairs", () => {
     expect(() => findCasePairs(gt, pred)).toThrow(/case two in --pred .* has no ground truth/);
   });
 
+  it("takes the prediction from a folder that also holds the segmentation", () => {
+    const root = path.join(scratch, "d");
+    const gt = touch("d", "Brats18_Y_1", "Brats18_Y_1_seg.nii.gz");
+    const pred = touch("d", "Brats18_Y_1", "Brats18_Y_1_prediction.nii.gz");
+    expect(findCasePairs(root, root)).toEqual([{ caseId: "Brats18_Y_1", gt, pred }]);
+  });
+
+  it("rejects scoring a file against itself", () => {
+    const root = path.join(scratch, "e");
+    touch("e", "BraTS-MET-00002-000", "BraTS-MET-00002-000-seg.nii.gz");
+    expect(() => findCasePairs(root, root)).toThrow(/same file for case BraTS-MET-00002-000/);
+  });
+
   it("rejects a file paired with a folder", () => {
     const file = touch("c", "gt.nii.gz");
     mkdirSync(path.join(scratch, "c", "pred"), { recursive: true });
