@@ -56,22 +56,24 @@ export async function fileDigestOf(file: string): Promise<FileDigest> {
 }
 
 /**
- * Lists every file under the declared outputs of a finished node, with size and digest,
- * sorted by path. A declared output that is missing is an error naming the stage's kind,
+ * Lists every file a finished node wrote, with size and digest, sorted by path, after checking
+ * that each declared output exists. A declared output that is missing is an error naming the stage's kind,
  * because a node that did not write what it promised must not be committed.
  */
 export async function describeOutputs(dir: string, declared: readonly string[], kind: string): Promise<OutputRecord[]> {
-  const records: OutputRecord[] = [];
   for (const name of declared) {
     const full = path.join(dir, name);
-    const info = await stat(full).catch(() => undefined);
-    if (info === undefined) {
+    if ((await stat(full).catch(() => undefined)) === undefined) {
       throw new Error(`stage ${kind} finished without writing its declared output "${name}" (expected ${full})`);
     }
-    for (const file of info.isDirectory() ? await listFiles(full) : [full]) {
-      const size = (await stat(file)).size;
-      records.push({ path: path.relative(dir, file).split(path.sep).join("/"), size, sha256: await sha256File(file) });
-    }
+  }
+
+  // Every file the node left is recorded, declared or not, so that the manifest covers the whole entry.
+  const records: OutputRecord[] = [];
+  for (const file of await listFiles(dir)) {
+    const relative = path.relative(dir, file).split(path.sep).join("/");
+    if (relative === MANIFEST_FILE) continue;
+    records.push({ path: relative, size: (await stat(file)).size, sha256: await sha256File(file) });
   }
   return records.sort(byPath);
 }
