@@ -30,7 +30,7 @@ export function makeGcCommand(_app: Application, io: VerbIo = processIo): Comman
         if (keepText !== undefined && !/^[0-9]+$/.test(keepText)) {
           throw new UsageError(`gc: --keep-runs must be a whole number, found "${keepText}"`);
         }
-        const store = await Store.open(global.store);
+        const store = await Store.openExisting(global.store);
         try {
           const result = await store.gc(keepText === undefined ? undefined : Number(keepText), global.dryRun);
           const verb = global.dryRun ? "would delete" : "deleted";

@@ -234,7 +234,7 @@ function parseGpus(verb: string, text: string | undefined): readonly number[] | 
 function checkSets(verb: string, sets: string[]): string[] {
   for (const set of sets) {
     const eq = set.indexOf("=");
-    if (eq <= 0) throw new UsageError(`${verb}: --set needs KEY=VALUE (e.g. --set train.lr=0.01), found "${set}"`);
+    if (eq <= 0) throw new UsageError(`${verb}: --set needs KEY=VALUE with a dotted key (e.g. --set a.b=1), found "${set}"`);
   }
   return sets;
 }

@@ -26,7 +26,7 @@ export function makeRunsCommand(_app: Application, io: VerbIo = processIo): Comm
         const limitText = (options["limit"] as string | undefined) ?? "20";
         if (!/^[1-9][0-9]*$/.test(limitText)) throw new UsageError(`runs: --limit must be a positive whole number, found "${limitText}"`);
 
-        const store = await Store.open(global.store);
+        const store = await Store.openExisting(global.store);
         try {
           const runs = await store.runs(Number(limitText));
           if (runs.length === 0) {

@@ -23,7 +23,7 @@ export function makeShowCommand(_app: Application, io: VerbIo = processIo): Comm
     usage: usageText(spec),
     run: (argv) =>
       runVerb(spec, argv, async ({ global, options, positionals }) => {
-        const store = await Store.open(global.store);
+        const store = await Store.openExisting(global.store);
         try {
           let key;
           try {

@@ -116,7 +116,7 @@ function applySets(tree: Sourced, sets: readonly string[]): Sourced {
     const key = eq < 0 ? "" : set.slice(0, eq).trim();
     const path = key.split(".");
     if (eq <= 0 || path.some((part) => part === "")) {
-      throw new ExperimentError([`${where}: expected KEY=VALUE with a dotted key such as train.lr=0.01`]);
+      throw new ExperimentError([`${where}: expected KEY=VALUE with a dotted key such as a.b=1`]);
     }
     let value: unknown;
     try {

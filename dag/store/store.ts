@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import os from "node:os";
+import { existsSync } from "node:fs";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type { FileDigest, NodeKey } from "../key.js";
@@ -11,6 +12,11 @@ export type { Manifest, OutputRecord } from "./manifest.js";
 export type { RunRecord, RunStatus, NodeEvent } from "./index-db.js";
 
 const KEY_PATTERN = /^[0-9a-f]{64}$/;
+
+/** `--store` names a folder that holds no store. */
+export class MissingStoreError extends Error {
+  override readonly name = "UsageError";
+}
 
 /**
  * The content-addressed store under one root (default `runs/`):
@@ -30,6 +36,20 @@ export class Store {
     const absolute = path.resolve(root);
     for (const dir of ["cache", "tmp", "locks"]) await mkdir(path.join(absolute, dir), { recursive: true });
     return new Store(absolute, await IndexDb.open(path.join(absolute, "index.db")));
+  }
+
+  /**
+   * Opens a store that a run already created; for the verbs that only read one, so that a
+   * mistyped --store is an error instead of a new empty store.
+   */
+  static async openExisting(root: string): Promise<Store> {
+    const absolute = path.resolve(root);
+    if (!existsSync(path.join(absolute, "cache")) && !existsSync(path.join(absolute, "index.db"))) {
+      throw new MissingStoreError(
+        `no fancl store at ${absolute} (it has no cache/ or index.db); run an experiment first with \`fancl run FILE\`, or pass the store's folder with --store DIR`,
+      );
+    }
+    return Store.open(absolute);
   }
 
   nodeDir(key: NodeKey): string {

@@ -31,12 +31,17 @@ async function resolveModelDir(model: string, storeRoot: string): Promise<string
     );
   }
   const { Store } = await import("../../dag/store/store.js");
-  const store = await Store.open(storeRoot);
+  const store = await Store.openExisting(storeRoot);
   try {
-    const key = await store.resolveKeyPrefix(model);
+    const key = await store.resolveKeyPrefix(model).catch((error: Error) => {
+      throw new UsageError(`--model ${model}: ${error.message}; list the train nodes' keys with \`fancl plan FILE\``);
+    });
     const manifest = await store.manifest(key);
     if (manifest?.kind !== "train") {
-      throw new UsageError(`node ${key.slice(0, 12)} is a ${manifest?.kind ?? "missing"} node, not a train node`);
+      throw new UsageError(
+        `--model ${model}: node ${key.slice(0, 12)} is of kind ${manifest?.kind ?? "unknown"}, not train; ` +
+          "give the key of a train node from `fancl plan FILE`",
+      );
     }
     return path.join(store.nodeDir(key), "model");
   } finally {
@@ -70,7 +75,10 @@ export const predictCommand: Command = {
     const modelDir = await resolveModelDir(values.model, values.store);
 
     const { initBackend } = await import("../../src/tensor/backend.js");
-    await initBackend(values.backend as Parameters<typeof initBackend>[0], (line) => process.stderr.write(line + "\n"));
+    // The backends skipped on the way (native packages not installed) are not worth a line each.
+    await initBackend(values.backend as Parameters<typeof initBackend>[0], (line) => {
+      if (!line.includes("not available")) process.stderr.write(line + "\n");
+    });
     const { segmentCase } = await import("../../src/infer/segment-case.js");
     const { drawProgress } = await import("./progress.js");
     const progress = drawProgress(`predict ${path.basename(values.case)}`);

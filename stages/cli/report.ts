@@ -31,7 +31,7 @@ export const reportCommand: Command = {
       throw new UsageError(`--format ${values.format} is not one of md, csv, html`);
     }
     const { Store } = await import("../../dag/store/store.js");
-    const store = await Store.open(values.store);
+    const store = await Store.openExisting(values.store);
     try {
       for (const run of await store.runs()) {
         for (const key of [...run.nodes].reverse()) {

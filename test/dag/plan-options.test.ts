@@ -51,7 +51,7 @@ describe("parseCommandLine", () => {
   it("rejects a bad --jobs, --gpus and --set", () => {
     expect(() => parseCommandLine(verb, ["f", "--jobs", "0"])).toThrow('--jobs must be a positive whole number, found "0"');
     expect(() => parseCommandLine(verb, ["f", "--gpus", "0,a"])).toThrow('found "0,a"');
-    expect(() => parseCommandLine(verb, ["f", "--set", "novalue"])).toThrow('--set needs KEY=VALUE (e.g. --set train.lr=0.01), found "novalue"');
+    expect(() => parseCommandLine(verb, ["f", "--set", "novalue"])).toThrow('--set needs KEY=VALUE with a dotted key (e.g. --set a.b=1), found "novalue"');
   });
 
   it("rejects an option without its value, and a value given to a flag", () => {
