@@ -28,7 +28,9 @@ export type WeightInit =
 /**
  * Seeded fresh weights. Kernels are He (kaiming) normal as nnU-Net draws them
  * (negative slope 0.01: std = sqrt(2 / (1 + 0.01²)) / sqrt(fanIn)); biases and norm shifts are 0,
- * norm scales 1. Weight i (in order of request) uses seed `seed + i`, so one seed fixes the net.
+ * norm scales 1. Weight i (in order of request) uses seed `seed·1000003 + i + 1`, so one seed fixes
+ * the net. The seed passed to TF.js is never 0, which TF.js would take as "unseeded" and replace
+ * with Math.random().
  */
 export function heSource(seed: number): WeightSource {
   let counter = 0;
@@ -36,7 +38,7 @@ export function heSource(seed: number): WeightSource {
     const index = counter++;
     if (init.kind === "constant") return tf.fill([...shape], init.value, "float32");
     const std = Math.sqrt(2 / (1 + LEAKY_SLOPE * LEAKY_SLOPE)) / Math.sqrt(init.fanIn);
-    return tf.randomNormal([...shape], 0, std, "float32", seed + index);
+    return tf.randomNormal([...shape], 0, std, "float32", seed * 1_000_003 + index + 1);
   };
 }
 

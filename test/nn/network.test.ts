@@ -1,3 +1,4 @@
+import { pathToFileURL } from "node:url";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -280,5 +281,26 @@ describe.each(["cpu", "wasm"] as const)("U-Net against PyTorch on %s", (backend)
       const variable = net.namedVariables.find(([weight]) => weight === name)![1];
       expect(relativeError(grads[variable.name]!, flat(expected)), name).toBeLessThan(1e-3);
     }
+  });
+});
+
+describe("createNetwork with seed 0", () => {
+  it("gives the same weights in two separate processes", async () => {
+    // TF.js takes a random seed of 0 as "no seed"; only a fresh process shows a weight that slipped
+    // through. The script runs the compiled network from dist/ (npm test builds first).
+    const { spawnSync } = await import("node:child_process");
+    const network = pathToFileURL(path.resolve("dist/src/nn/network.js")).href;
+    const script = `
+      import * as tf from "@tensorflow/tfjs";
+      import { createNetwork } from ${JSON.stringify(network)};
+      await tf.setBackend("cpu");
+      const net = createNetwork({ inChannels: 4, numClasses: 4, stages: 2, baseFeatures: 4, maxFeatures: 8,
+        deepSupervision: false, fga: { enabled: false, patchSize: 0, lambda: 0, goldenGradient: false } }, 0);
+      console.log(net.variables.map((v) => Array.from(v.dataSync()).join(",")).join(";"));`;
+    const weights = () =>
+      spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" }).stdout.trim().split("\n").pop();
+    const first = weights();
+    expect(first).toMatch(/[0-9]/);
+    expect(weights()).toBe(first);
   });
 });
