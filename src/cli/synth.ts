@@ -71,6 +71,7 @@ export const synthCommand: Command = {
 
     if (values.out === undefined || values.out === "") throw new UsageError(`--out DIR is required\n\n${usage}`);
     const cases = wholeNumber("--cases", values.cases, 99999);
+    if (cases === 0) throw new UsageError("--cases 0 would write an empty dataset; give at least 1, e.g. --cases 8");
     const seed = wholeNumber("--seed", values.seed, 2 ** 32 - 1);
     const shape = values.shape === undefined ? DEFAULT_SHAPE : parseShape(values.shape);
     const spacing = values.spacing === undefined ? DEFAULT_SPACING_MM : parseSpacing(values.spacing);
