@@ -75,9 +75,9 @@ describe("Store.commit", () => {
     expect(await readdir(path.join(root, "runs", "tmp"))).toEqual([]);
   });
 
-  it("records output folders file by file", async () => {
+  it("records every file, in folders file by file", async () => {
     const tmp = await store.createTmpDir(keyA);
-    await writeFile(path.join(tmp, "ignored.txt"), "not declared");
+    await writeFile(path.join(tmp, "undeclared.txt"), "not declared");
     await mkdir(path.join(tmp, "dir", "sub"), { recursive: true });
     await writeFile(path.join(tmp, "dir", "sub", "b.txt"), "");
     await writeFile(path.join(tmp, "dir", "a.txt"), "abc");
@@ -86,6 +86,8 @@ describe("Store.commit", () => {
     expect(outputs).toEqual([
       { path: "dir/a.txt", size: 3, sha256: SHA256_ABC },
       { path: "dir/sub/b.txt", size: 0, sha256: SHA256_EMPTY },
+      // sha256 of the 12 bytes "not declared", from coreutils' sha256sum.
+      { path: "undeclared.txt", size: 12, sha256: "afdbd7b988d7eeca660d6dfe6b244fafb2cab9a9f33d3e6435e5a969e2e3d89f" },
     ]);
   });
 
