@@ -110,6 +110,7 @@ export const trainStage = defineStage<TrainParams>({
       seed: ctx.params.seed,
       checkpointDir: ctx.scratchDir,
       onProgress: (fraction, message) => ctx.progress(fraction, message),
+      onResume: (epoch) => ctx.log(`resuming at epoch ${epoch + 1} from the checkpoint in ${ctx.scratchDir}`),
       signal: ctx.signal,
     });
 

@@ -31,6 +31,8 @@ export interface TrainOptions {
   readonly network: NetworkConfig;
   readonly schedule: TrainingSchedule;
   readonly seed: number;
+  /** Called once with the first epoch to run (0-based) when a checkpoint is resumed. */
+  readonly onResume?: (epoch: number) => void;
   /** Folder of `checkpoint.bin`, written after every epoch and resumed from. */
   readonly checkpointDir: string;
   readonly onProgress?: (fraction: number, message: string) => void;
@@ -209,6 +211,7 @@ export async function trainNetwork(options: TrainOptions): Promise<TrainResult> 
       rng = Random.fromState(checkpoint.rngState);
       curve = [...checkpoint.curve];
       startEpoch = checkpoint.nextEpoch;
+      options.onResume?.(startEpoch);
     }
 
     for (let epoch = startEpoch; epoch < schedule.epochs; epoch++) {
