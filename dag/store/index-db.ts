@@ -90,13 +90,27 @@ CREATE TABLE IF NOT EXISTS file_digests (
  * (path, size, mtime) → sha256 memo for dataset files. The cache folders are the truth;
  * the nodes and metrics tables can be rebuilt from their manifests.
  */
+/** Runs `step` again, up to 50 times 20–40 ms apart, while it fails with SQLITE_BUSY. */
+async function retryWhileBusy(step: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (error) {
+      if (attempt >= 50 || !String((error as Error).message).includes("SQLITE_BUSY")) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 20));
+    }
+  }
+}
+
 export class IndexDb {
   private constructor(private readonly db: SqliteConnection) {}
 
   static async open(file: string): Promise<IndexDb> {
     const db = await SqliteConnection.open(file);
-    await db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
-    await db.exec(SCHEMA);
+    // Two processes opening a new index at once race to switch it to WAL; SQLite answers the loser
+    // SQLITE_BUSY without waiting on its busy timeout, so that step is retried.
+    await retryWhileBusy(() => db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"));
+    await retryWhileBusy(() => db.exec(SCHEMA));
     return new IndexDb(db);
   }
 

@@ -166,8 +166,8 @@ describe("two fancl run processes on one store", () => {
     const file = await experiment("exp.yaml", "leaves: 3\nsleepMs: 400\nslow: [leaf0, leaf1, leaf2]\n");
     const [a, b] = await Promise.all([fancl("run", file, "--jobs", "2"), fancl("run", file, "--jobs", "2")]);
 
-    expect(a.code).toBe(0);
-    expect(b.code).toBe(0);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
     expect(a.stdout).toBe("# toy report\n- leaf0\n- leaf1\n- leaf2\n");
     expect(b.stdout).toBe(a.stdout);
     expect(await startsByName()).toEqual({ leaf0: 1, leaf1: 1, leaf2: 1, "toy report": 1 });
