@@ -8,7 +8,7 @@ import * as Schema from "effect/Schema";
 
 import { defineStage } from "../dag/stage.js";
 import { saveCurricula } from "./curriculum-files.js";
-import { asList } from "./train.js";
+import { asList } from "./io.js";
 
 const CurriculumParams = Schema.Struct({
   caseId: Schema.String,

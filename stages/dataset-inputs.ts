@@ -5,15 +5,16 @@
 import path from "node:path";
 
 import { discoverCases, type CaseFiles } from "../src/data/dataset.js";
+import { asList } from "./io.js";
 
 export async function casesFromInputs(
   inputs: Readonly<Record<string, string | readonly string[]>>,
 ): Promise<readonly CaseFiles[]> {
-  const synthetic = inputs.dataset === undefined ? [] : typeof inputs.dataset === "string" ? [inputs.dataset] : inputs.dataset;
+  const synthetic = asList(inputs.dataset);
   if (synthetic.length > 0) {
     return discoverCases(path.join(synthetic[0]!, "cases"));
   }
-  const files = inputs.files === undefined ? [] : typeof inputs.files === "string" ? [inputs.files] : inputs.files;
+  const files = asList(inputs.files);
   const wanted = new Set(files.map((file) => path.resolve(file)));
   const roots = [...new Set(files.map((file) => path.dirname(path.dirname(path.resolve(file)))))];
   const cases: CaseFiles[] = [];

@@ -11,8 +11,7 @@ import { scoreCase } from "../src/metrics/case-scores.js";
 import { detectLesions } from "../src/metrics/detection.js";
 import { readLabelVolume } from "../src/nifti/read.js";
 import type { CaseScores, LesionDetection } from "../src/report/types.js";
-import { writeJson } from "./io.js";
-import { asList } from "./train.js";
+import { asList, writeJson } from "./io.js";
 
 const EvaluateParams = Schema.Struct({
   caseIds: Schema.Array(Schema.String),

@@ -8,7 +8,7 @@ import path from "node:path";
 import * as Schema from "effect/Schema";
 
 import { defineStage } from "../dag/stage.js";
-import { asList } from "./train.js";
+import { asList } from "./io.js";
 
 const PredictParams = Schema.Struct({
   caseIds: Schema.Array(Schema.String),

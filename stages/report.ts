@@ -13,8 +13,7 @@ import { renderHtml } from "../src/report/html.js";
 import { renderMarkdown } from "../src/report/markdown.js";
 import type { CurvePoint, FoldResult, ReportInput, VariantResult } from "../src/report/types.js";
 import type { FoldMetrics } from "./evaluate.js";
-import { readJson, writeJson } from "./io.js";
-import { asList } from "./train.js";
+import { asList, readJson, writeJson } from "./io.js";
 
 const ReportParams = Schema.Struct({
   title: Schema.String,

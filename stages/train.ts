@@ -10,7 +10,7 @@ import { defineStage } from "../dag/stage.js";
 import type { NetworkConfig } from "../src/nn/network.js";
 import { loadCurricula } from "./curriculum-files.js";
 import type { TrainingCase } from "../src/train/trainer.js";
-import { writeJson } from "./io.js";
+import { asList, writeJson } from "./io.js";
 
 const Int = Schema.Int;
 const Num = Schema.Finite;
@@ -81,11 +81,13 @@ export const trainStage = defineStage<TrainParams>({
     const { trainNetwork } = await import("../src/train/trainer.js");
     const backend = await stageBackend(ctx.log);
     const caseDirs = asList(ctx.inputs.cases);
-    const curriculumDirs = ctx.inputs.curricula === undefined ? [] : asList(ctx.inputs.curricula);
+    const curriculumDirs = asList(ctx.inputs.curricula);
 
     const cases: TrainingCase[] = [];
+    let trainingSpacing: readonly [number, number, number] | undefined;
     for (const [i, dir] of caseDirs.entries()) {
       const loaded = await loadPreprocessed(path.join(dir, "case"));
+      trainingSpacing ??= loaded.spacing;
       if (loaded.label === undefined) {
         throw new Error(`case ${loaded.id} has no segmentation; training needs one for every case`);
       }
@@ -99,7 +101,6 @@ export const trainStage = defineStage<TrainParams>({
         validation.push({ id: loaded.id, image: loaded.image, label: loaded.label, shape: loaded.shape });
       }
     }
-    const firstCase = await loadPreprocessed(path.join(caseDirs[0]!, "case"));
 
     const network: NetworkConfig = ctx.params.network;
     const result = await trainNetwork({
@@ -119,7 +120,7 @@ export const trainStage = defineStage<TrainParams>({
     await writeJson(path.join(modelDir, "curve.json"), result.curve);
     // The spacing the network saw, so that a new scan at another resolution is resampled to it.
     await writeJson(path.join(modelDir, "preprocess.json"), {
-      targetSpacing: firstCase.spacing,
+      targetSpacing: trainingSpacing,
       patchSize: ctx.params.schedule.patchSize,
     });
     const last = result.curve[result.curve.length - 1];
@@ -130,7 +131,3 @@ export const trainStage = defineStage<TrainParams>({
     };
   },
 });
-
-export function asList(input: string | readonly string[]): readonly string[] {
-  return typeof input === "string" ? [input] : input;
-}
