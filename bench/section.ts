@@ -16,7 +16,8 @@ export function machineLine(): string {
 
 /**
  * Replaces the section of `file` that starts with the first line of `section` (a `## name`
- * heading) and runs to the next `## ` heading, or appends it; other sections stay as they are.
+ * heading) and runs to the next `## ` heading. A missing section is appended, and other sections
+ * stay as they are.
  */
 export function writeSection(file: string, section: string): void {
   const heading = section.split("\n", 1)[0]!.trim();

@@ -21,8 +21,8 @@ export interface StageContext<P> {
   /** A temporary folder: write every declared output here; the runtime renames it into the store. */
   readonly outDir: string;
   /**
-   * A folder of this node's own that survives a failed or interrupted attempt (checkpoints go
-   * here, so that a rerun resumes); the runtime removes it once the node is committed.
+   * A folder of this node's own that survives a failed or interrupted attempt, so checkpoints
+   * written here let a rerun resume. The runtime removes it once the node is committed.
    */
   readonly scratchDir: string;
   /** By input name: an upstream node's folder, or a dataset file's path; lists stay lists. */

@@ -2,7 +2,7 @@
  * The schema of a FANCL experiment file: what a user writes in `experiments/*.yaml`.
  *
  * Every key has a default, so a file names only what it changes. `extends:`, `variants:` and
- * `matrix:` are handled by the engine before this schema sees the merged document.
+ * `matrix:` are handled by the engine before this schema decodes the merged document.
  * Lengths are in voxels unless a key is in mm, and shapes are [D, H, W].
  */
 import * as Effect from "effect/Effect";

@@ -19,7 +19,7 @@ const ReportParams = Schema.Struct({
   title: Schema.String,
   baseline: Schema.String,
   hd95: Schema.Literals(["medpy", "max-directed"]),
-  /** Which variant and fold each entry of `evaluations` and `trainings` belongs to, in order. */
+  /** The variant and fold of each entry of `evaluations` and `trainings`, in order. */
   entries: Schema.Array(Schema.Struct({ variant: Schema.String, fold: Schema.Int })),
 });
 

@@ -1,6 +1,6 @@
 /**
  * `train`: one network on the training cases of one fold. Mining nets, the baseline and every
- * variant share this stage; the params say the depth, whether FGA is on and whether a curriculum
+ * variant share this stage. Its params give the depth, whether FGA is on and whether a curriculum
  * is used. Output: `model/` (TF.js weights, network config, preprocessing, training curve).
  */
 import path from "node:path";

@@ -107,8 +107,8 @@ export class IndexDb {
 
   static async open(file: string): Promise<IndexDb> {
     const db = await SqliteConnection.open(file);
-    // Two processes opening a new index at once race to switch it to WAL; SQLite answers the loser
-    // SQLITE_BUSY without waiting on its busy timeout, so that step is retried.
+    // Two processes opening a new index at once race to switch it to WAL. SQLite fails the loser
+    // with SQLITE_BUSY without waiting for its busy timeout, so that step is retried.
     await retryWhileBusy(() => db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"));
     await retryWhileBusy(() => db.exec(SCHEMA));
     return new IndexDb(db);

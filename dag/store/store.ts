@@ -13,7 +13,7 @@ export type { RunRecord, RunStatus, NodeEvent } from "./index-db.js";
 
 const KEY_PATTERN = /^[0-9a-f]{64}$/;
 
-/** `--store` names a folder that holds no store. */
+/** Raised when `--store` names a folder that contains no store. */
 export class MissingStoreError extends Error {
   override readonly name = "UsageError";
 }
@@ -39,7 +39,7 @@ export class Store {
   }
 
   /**
-   * Opens a store that a run already created; for the verbs that only read one, so that a
+   * Opens a store that a run already created. The verbs that only read a store use it, so a
    * mistyped --store is an error instead of a new empty store.
    */
   static async openExisting(root: string): Promise<Store> {

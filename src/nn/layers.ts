@@ -16,7 +16,7 @@ export const INSTANCE_NORM_EPS = 1e-5;
 
 /**
  * Supplier of a network's weights: a fresh seeded initialisation or a saved model. `name` is the
- * weight's stable name in model.json, and `init` says how a fresh weight would be drawn.
+ * weight's stable name in model.json, and `init` describes how a fresh weight is drawn.
  */
 export type WeightSource = (name: string, shape: readonly number[], init: WeightInit) => tf.Tensor;
 

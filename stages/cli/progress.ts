@@ -1,4 +1,4 @@
-/** A one-line progress bar on a TTY; on other streams, a line at each tenth. */
+/** Draws a one-line progress bar on a TTY, or prints a line at each tenth on other streams. */
 export function drawProgress(label: string): { update: (fraction: number) => void; done: () => void } {
   const stream = process.stderr;
   let lastTenth = -1;
