@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI is compiled to dist/ by `npm run build`.
-import { main } from "../dist/stages/cli/main.js";
+// Thin launcher: `npm run build` compiles the CLI to dist/ and bundles it into dist/bundle/.
+import { main } from "../dist/bundle/fancl.js";
 
 main(process.argv.slice(2)).then(
   (code) => {
