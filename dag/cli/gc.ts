@@ -1,7 +1,7 @@
 import type { Application } from "../app.js";
 import { Store } from "../store/store.js";
 import { processIo, type VerbIo } from "./experiment-graph.js";
-import { runVerb, usageText, UsageError, type Command, type VerbSpec } from "./options.js";
+import { verbCommand, UsageError, type Command, type VerbSpec } from "./options.js";
 
 const spec: VerbSpec = {
   name: "gc",
@@ -20,29 +20,23 @@ const spec: VerbSpec = {
 
 /** `fancl gc [--keep-runs N]`. */
 export function makeGcCommand(_app: Application, io: VerbIo = processIo): Command {
-  return {
-    name: spec.name,
-    summary: spec.summary,
-    usage: usageText(spec),
-    run: (argv) =>
-      runVerb(spec, argv, async ({ global, options }) => {
-        const keepText = options["keep-runs"] as string | undefined;
-        if (keepText !== undefined && !/^[0-9]+$/.test(keepText)) {
-          throw new UsageError(`gc: --keep-runs must be a whole number, found "${keepText}"`);
-        }
-        const store = await Store.openExisting(global.store);
-        try {
-          const result = await store.gc(keepText === undefined ? undefined : Number(keepText), global.dryRun);
-          const verb = global.dryRun ? "would delete" : "deleted";
-          for (const key of result.deleted) io.out(`${verb} ${key}\n`);
-          io.out(
-            `${verb} ${result.deleted.length} node(s), ${(result.bytes / 2 ** 20).toFixed(1)} MiB; ` +
-              `${global.dryRun ? "would drop" : "dropped"} ${result.runsDropped} run record(s)\n`,
-          );
-          return 0;
-        } finally {
-          await store.close();
-        }
-      }),
-  };
+  return verbCommand(spec, async ({ global, options }) => {
+    const keepText = options["keep-runs"] as string | undefined;
+    if (keepText !== undefined && !/^[0-9]+$/.test(keepText)) {
+      throw new UsageError(`gc: --keep-runs must be a whole number, found "${keepText}"`);
+    }
+    const store = await Store.openExisting(global.store);
+    try {
+      const result = await store.gc(keepText === undefined ? undefined : Number(keepText), global.dryRun);
+      const verb = global.dryRun ? "would delete" : "deleted";
+      for (const key of result.deleted) io.out(`${verb} ${key}\n`);
+      io.out(
+        `${verb} ${result.deleted.length} node(s), ${(result.bytes / 2 ** 20).toFixed(1)} MiB; ` +
+          `${global.dryRun ? "would drop" : "dropped"} ${result.runsDropped} run record(s)\n`,
+      );
+      return 0;
+    } finally {
+      await store.close();
+    }
+  });
 }

@@ -1,7 +1,7 @@
 import type { Application } from "../app.js";
 import { Store } from "../store/store.js";
 import { processIo, type VerbIo } from "./experiment-graph.js";
-import { runVerb, usageText, UsageError, type Command, type VerbSpec } from "./options.js";
+import { verbCommand, UsageError, type Command, type VerbSpec } from "./options.js";
 
 const spec: VerbSpec = {
   name: "index",
@@ -14,21 +14,15 @@ const spec: VerbSpec = {
 
 /** `fancl index rebuild`. */
 export function makeIndexCommand(_app: Application, io: VerbIo = processIo): Command {
-  return {
-    name: spec.name,
-    summary: spec.summary,
-    usage: usageText(spec),
-    run: (argv) =>
-      runVerb(spec, argv, async ({ global, positionals }) => {
-        if (positionals[0] !== "rebuild") throw new UsageError(`index: unknown action "${positionals[0]}"; the only action is "rebuild"`);
-        const store = await Store.open(global.store);
-        try {
-          const count = await store.rebuildIndex();
-          io.out(`index rebuilt from ${count} manifest(s) in ${store.root}\n`);
-          return 0;
-        } finally {
-          await store.close();
-        }
-      }),
-  };
+  return verbCommand(spec, async ({ global, positionals }) => {
+    if (positionals[0] !== "rebuild") throw new UsageError(`index: unknown action "${positionals[0]}"; the only action is "rebuild"`);
+    const store = await Store.open(global.store);
+    try {
+      const count = await store.rebuildIndex();
+      io.out(`index rebuilt from ${count} manifest(s) in ${store.root}\n`);
+      return 0;
+    } finally {
+      await store.close();
+    }
+  });
 }

@@ -215,6 +215,20 @@ export async function runVerb(
   }
 }
 
+/** Makes a verb's Command: its help text from the spec, and `runVerb` around the body. */
+export function verbCommand(
+  verb: VerbSpec,
+  body: (parsed: ParsedCommandLine) => Promise<number>,
+  io?: { readonly out: (text: string) => void; readonly err: (text: string) => void },
+): Command {
+  return {
+    name: verb.name,
+    summary: verb.summary,
+    usage: usageText(verb),
+    run: (argv) => runVerb(verb, argv, body, io),
+  };
+}
+
 function parseJobs(verb: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   if (!/^[1-9][0-9]*$/.test(text)) throw new UsageError(`${verb}: --jobs must be a positive whole number, found "${text}"`);

@@ -7,8 +7,8 @@ import { ExperimentError } from "../experiment/yaml.js";
 import { GraphBuilder, GraphError } from "../graph.js";
 import { formatPlan, planGraph, planJson } from "../plan.js";
 import { Store } from "../store/store.js";
-import type { Command, VerbSpec } from "./options.js";
-import { runVerb, usageText } from "./options.js";
+import { processIo, type VerbIo } from "./experiment-graph.js";
+import { verbCommand, type Command, type VerbSpec } from "./options.js";
 
 const verb: VerbSpec = {
   name: "plan",
@@ -30,42 +30,32 @@ const verb: VerbSpec = {
 /** Makes the `plan` verb for `app`, which prints the plan to stdout and experiment problems to stderr (exit 2). */
 export function makePlanCommand<C>(
   app: Application<C>,
-  io: { readonly out: (text: string) => void; readonly err: (text: string) => void } = {
-    out: (text) => process.stdout.write(text),
-    err: (text) => process.stderr.write(text),
-  },
+  io: VerbIo = processIo,
 ): Command {
-  return {
-    name: verb.name,
-    summary: verb.summary,
-    usage: usageText(verb),
-    run: (argv) =>
-      runVerb(
-        verb,
-        argv,
-        async ({ global, options, positionals }) => {
-          let store: Store | undefined;
-          try {
-            const experiment = await loadExperiment(positionals[0]!, app.experimentSchema, { set: global.set });
-            const builder = new GraphBuilder(app.stages);
-            await app.buildGraph(experiment, builder);
-            store = await Store.open(global.store);
-            const opened = store;
-            const graph = await builder.finalize((path) => opened.fileDigest(path));
-            const entries = await planGraph(graph, store, global.force);
-            io.out(options["json"] === true ? `${JSON.stringify(planJson(entries), null, 2)}\n` : formatPlan(entries));
-            return 0;
-          } catch (error) {
-            if (error instanceof ExperimentError || error instanceof GraphError) {
-              io.err(`${error.message}\n`);
-              return 2;
-            }
-            throw error;
-          } finally {
-            await store?.close();
-          }
-        },
-        io,
-      ),
-  };
+  return verbCommand(
+    verb,
+    async ({ global, options, positionals }) => {
+      let store: Store | undefined;
+      try {
+        const experiment = await loadExperiment(positionals[0]!, app.experimentSchema, { set: global.set });
+        const builder = new GraphBuilder(app.stages);
+        await app.buildGraph(experiment, builder);
+        store = await Store.open(global.store);
+        const opened = store;
+        const graph = await builder.finalize((path) => opened.fileDigest(path));
+        const entries = await planGraph(graph, store, global.force);
+        io.out(options["json"] === true ? `${JSON.stringify(planJson(entries), null, 2)}\n` : formatPlan(entries));
+        return 0;
+      } catch (error) {
+        if (error instanceof ExperimentError || error instanceof GraphError) {
+          io.err(`${error.message}\n`);
+          return 2;
+        }
+        throw error;
+      } finally {
+        await store?.close();
+      }
+    },
+    io,
+  );
 }

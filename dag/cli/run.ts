@@ -9,7 +9,7 @@ import { describeNode, formatDuration, reporterFor, type TextSink } from "../run
 import type { NodeOutcome, RunResult } from "../runner/runner.js";
 import { Store, type RunStatus } from "../store/store.js";
 import { experimentGraph, processIo, type VerbIo } from "./experiment-graph.js";
-import { runVerb, usageText, UsageError, type Command, type VerbSpec } from "./options.js";
+import { verbCommand, UsageError, type Command, type VerbSpec } from "./options.js";
 
 /** Exit code of a run stopped by Ctrl-C (SIGINT) or SIGTERM, as shells report 128 + SIGINT. */
 export const EXIT_INTERRUPTED = 130;
@@ -34,73 +34,67 @@ const spec: VerbSpec = {
 
 /** `fancl run FILE`: load, build and run an experiment on the store. */
 export function makeRunCommand<C>(app: Application<C>, io: VerbIo = processIo, progress: TextSink = process.stderr): Command {
-  return {
-    name: spec.name,
-    summary: spec.summary,
-    usage: usageText(spec),
-    run: (argv) =>
-      runVerb(spec, argv, async ({ global, options, positionals }) => {
-        const executorName = (options["executor"] as string | undefined) ?? "local";
-        if (executorName !== "local") {
-          throw new UsageError(`run: --executor ${executorName} is not available; only "local" is implemented (a Slurm executor is planned)`);
+  return verbCommand(spec, async ({ global, options, positionals }) => {
+    const executorName = (options["executor"] as string | undefined) ?? "local";
+    if (executorName !== "local") {
+      throw new UsageError(`run: --executor ${executorName} is not available; only "local" is implemented (a Slurm executor is planned)`);
+    }
+    const gpuMemory = parseGpuMemory(options["gpu-memory"] as string | undefined);
+
+    const store = await Store.open(global.store);
+    try {
+      const loaded = await experimentGraph(app, positionals[0]!, global.set, store);
+      if ("error" in loaded) {
+        io.err(`${loaded.error}\n`);
+        return 2;
+      }
+      const { graph, file } = loaded;
+      checkForcedKinds(global.force, app);
+
+      const plan = await planRun(graph, store, global.force);
+      if (global.dryRun) {
+        io.out(dryRunText(graph, plan.toRun));
+        return 0;
+      }
+
+      const runId = await store.startRun(file, graph.order);
+      const started = Date.now();
+      let result: RunResult;
+      if (plan.toRun.size === 0) {
+        // A no-op rerun: nothing to schedule, so the Effect runner is not even loaded.
+        result = { outcomes: new Map(graph.order.map((key) => [key, "cached" as const])), failures: [] };
+      } else {
+        const { executeGraph } = await import("./execute.js");
+        const executed = await executeGraph(graph, plan, {
+          store,
+          app,
+          global,
+          gpuMemoryMiB: gpuMemory,
+          reporter: reporterFor(progress),
+          runId,
+        });
+        if (executed._tag !== "Finished") {
+          await store.endRun(runId, executed._tag === "Interrupted" ? "interrupted" : "failed");
+          if (executed._tag === "Interrupted") {
+            io.err(`run ${runId} interrupted after ${formatDuration(Date.now() - started)}\n`);
+            return EXIT_INTERRUPTED;
+          }
+          io.err(`${executed.message}\n`);
+          return 1;
         }
-        const gpuMemory = parseGpuMemory(options["gpu-memory"] as string | undefined);
+        result = executed.result;
+      }
+      const status: RunStatus = result.failures.length === 0 ? "ok" : "failed";
+      await store.endRun(runId, status);
 
-        const store = await Store.open(global.store);
-        try {
-          const loaded = await experimentGraph(app, positionals[0]!, global.set, store);
-          if ("error" in loaded) {
-            io.err(`${loaded.error}\n`);
-            return 2;
-          }
-          const { graph, file } = loaded;
-          checkForcedKinds(global.force, app);
-
-          const plan = await planRun(graph, store, global.force);
-          if (global.dryRun) {
-            io.out(dryRunText(graph, plan.toRun));
-            return 0;
-          }
-
-          const runId = await store.startRun(file, graph.order);
-          const started = Date.now();
-          let result: RunResult;
-          if (plan.toRun.size === 0) {
-            // A no-op rerun: nothing to schedule, so the Effect runner is not even loaded.
-            result = { outcomes: new Map(graph.order.map((key) => [key, "cached" as const])), failures: [] };
-          } else {
-            const { executeGraph } = await import("./execute.js");
-            const executed = await executeGraph(graph, plan, {
-              store,
-              app,
-              global,
-              gpuMemoryMiB: gpuMemory,
-              reporter: reporterFor(progress),
-              runId,
-            });
-            if (executed._tag !== "Finished") {
-              await store.endRun(runId, executed._tag === "Interrupted" ? "interrupted" : "failed");
-              if (executed._tag === "Interrupted") {
-                io.err(`run ${runId} interrupted after ${formatDuration(Date.now() - started)}\n`);
-                return EXIT_INTERRUPTED;
-              }
-              io.err(`${executed.message}\n`);
-              return 1;
-            }
-            result = executed.result;
-          }
-          const status: RunStatus = result.failures.length === 0 ? "ok" : "failed";
-          await store.endRun(runId, status);
-
-          io.err(summaryText(runId, result, Date.now() - started));
-          if (result.failures.length > 0) return 1;
-          await printReports(graph, store, io);
-          return 0;
-        } finally {
-          await store.close();
-        }
-      }),
-  };
+      io.err(summaryText(runId, result, Date.now() - started));
+      if (result.failures.length > 0) return 1;
+      await printReports(graph, store, io);
+      return 0;
+    } finally {
+      await store.close();
+    }
+  });
 }
 
 function parseGpuMemory(text: string | undefined): number | undefined {

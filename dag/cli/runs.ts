@@ -2,7 +2,7 @@ import type { Application } from "../app.js";
 import { formatDuration } from "../runner/reporter.js";
 import { Store } from "../store/store.js";
 import { processIo, type VerbIo } from "./experiment-graph.js";
-import { runVerb, usageText, UsageError, type Command, type VerbSpec } from "./options.js";
+import { verbCommand, UsageError, type Command, type VerbSpec } from "./options.js";
 
 const spec: VerbSpec = {
   name: "runs",
@@ -17,37 +17,31 @@ const spec: VerbSpec = {
 
 /** `fancl runs`: the runs table of the store's index, newest first. */
 export function makeRunsCommand(_app: Application, io: VerbIo = processIo): Command {
-  return {
-    name: spec.name,
-    summary: spec.summary,
-    usage: usageText(spec),
-    run: (argv) =>
-      runVerb(spec, argv, async ({ global, options }) => {
-        const limitText = (options["limit"] as string | undefined) ?? "20";
-        if (!/^[1-9][0-9]*$/.test(limitText)) throw new UsageError(`runs: --limit must be a positive whole number, found "${limitText}"`);
+  return verbCommand(spec, async ({ global, options }) => {
+    const limitText = (options["limit"] as string | undefined) ?? "20";
+    if (!/^[1-9][0-9]*$/.test(limitText)) throw new UsageError(`runs: --limit must be a positive whole number, found "${limitText}"`);
 
-        const store = await Store.openExisting(global.store);
-        try {
-          const runs = await store.runs(Number(limitText));
-          if (runs.length === 0) {
-            io.out(`no runs in ${store.root}\n`);
-            return 0;
-          }
-          const rows = runs.map((run) => [
-            String(run.id),
-            run.start.replace("T", " ").slice(0, 19),
-            run.end === undefined ? "-" : formatDuration(Date.parse(run.end) - Date.parse(run.start)),
-            run.status,
-            String(run.nodes.length),
-            run.experiment,
-          ]);
-          io.out(table(["id", "start (UTC)", "took", "status", "nodes", "experiment"], rows));
-          return 0;
-        } finally {
-          await store.close();
-        }
-      }),
-  };
+    const store = await Store.openExisting(global.store);
+    try {
+      const runs = await store.runs(Number(limitText));
+      if (runs.length === 0) {
+        io.out(`no runs in ${store.root}\n`);
+        return 0;
+      }
+      const rows = runs.map((run) => [
+        String(run.id),
+        run.start.replace("T", " ").slice(0, 19),
+        run.end === undefined ? "-" : formatDuration(Date.parse(run.end) - Date.parse(run.start)),
+        run.status,
+        String(run.nodes.length),
+        run.experiment,
+      ]);
+      io.out(table(["id", "start (UTC)", "took", "status", "nodes", "experiment"], rows));
+      return 0;
+    } finally {
+      await store.close();
+    }
+  });
 }
 
 /** Left-aligned columns separated by two spaces. */

@@ -1,7 +1,7 @@
 import type { Application } from "../app.js";
 import { Store } from "../store/store.js";
 import { processIo, type VerbIo } from "./experiment-graph.js";
-import { runVerb, usageText, type Command, type VerbSpec } from "./options.js";
+import { verbCommand, type Command, type VerbSpec } from "./options.js";
 
 const spec: VerbSpec = {
   name: "show",
@@ -17,32 +17,26 @@ const spec: VerbSpec = {
 
 /** `fancl show KEY`: a committed node's manifest; any unambiguous key prefix works. */
 export function makeShowCommand(_app: Application, io: VerbIo = processIo): Command {
-  return {
-    name: spec.name,
-    summary: spec.summary,
-    usage: usageText(spec),
-    run: (argv) =>
-      runVerb(spec, argv, async ({ global, options, positionals }) => {
-        const store = await Store.openExisting(global.store);
-        try {
-          let key;
-          try {
-            key = await store.resolveKeyPrefix(positionals[0]!);
-          } catch (error) {
-            io.err(`show: ${(error as Error).message}\n`);
-            return 1;
-          }
-          if (options["path"] === true) {
-            io.out(`${store.nodeDir(key)}\n`);
-            return 0;
-          }
-          const manifest = await store.manifest(key);
-          io.out(`${JSON.stringify(manifest, null, 2)}\n`);
-          io.err(`folder: ${store.nodeDir(key)}\n`);
-          return 0;
-        } finally {
-          await store.close();
-        }
-      }),
-  };
+  return verbCommand(spec, async ({ global, options, positionals }) => {
+    const store = await Store.openExisting(global.store);
+    try {
+      let key;
+      try {
+        key = await store.resolveKeyPrefix(positionals[0]!);
+      } catch (error) {
+        io.err(`show: ${(error as Error).message}\n`);
+        return 1;
+      }
+      if (options["path"] === true) {
+        io.out(`${store.nodeDir(key)}\n`);
+        return 0;
+      }
+      const manifest = await store.manifest(key);
+      io.out(`${JSON.stringify(manifest, null, 2)}\n`);
+      io.err(`folder: ${store.nodeDir(key)}\n`);
+      return 0;
+    } finally {
+      await store.close();
+    }
+  });
 }
