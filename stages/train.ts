@@ -62,7 +62,8 @@ function gpuMemoryMiB(params: TrainParams): number {
 
 export const trainStage = defineStage<TrainParams>({
   name: "train",
-  version: "1",
+  // Version 2: foreground patches pick a class first, then a voxel of it.
+  version: "2",
   params: TrainParamsSchema,
   inputs: ["cases", "validation", "curricula"],
   outputs: ["model/model.json", "model/curve.json", "model/preprocess.json"],

@@ -2,24 +2,34 @@
  * Patch sampling with nnU-Net's foreground oversampling.
  *
  * Of each batch, the samples with index ≥ round(B·(1 − oversampleForeground)) are centred on a
- * foreground voxel of G drawn uniformly. With the default 0.33 a batch of 2 or more has at least
+ * foreground voxel of G: first a class drawn uniformly among the foreground classes present in the
+ * case, then a voxel of that class drawn uniformly. A class of a few voxels (a small enhancing
+ * rim) is centred as often as a large one. With the default 0.33 a batch of 2 or more has at least
  * one such sample. The others are placed uniformly. A case smaller than the patch is centred in it and
  * padded with zeros (image and labels). Positions are in voxels, [z, y, x] = [D, H, W] order.
  */
 import type { Random } from "./random.js";
 import type { PatchBatch, Shape3, TrainingCase } from "./types.js";
 
-/** Flat indices of G's foreground voxels, computed once per label array. */
-const foregroundCache = new WeakMap<Uint8Array, Int32Array>();
+/** Flat voxel indices of each foreground class present in G, computed once per label array. */
+const foregroundCache = new WeakMap<Uint8Array, readonly Int32Array[]>();
 
-function foregroundIndices(label: Uint8Array): Int32Array {
+/** Returns one ascending Int32Array of flat indices per label value 1..255 present in `label`; [] for an empty G. */
+export function foregroundByClass(label: Uint8Array): readonly Int32Array[] {
   let cached = foregroundCache.get(label);
   if (cached === undefined) {
-    let count = 0;
-    for (let v = 0; v < label.length; v++) if (label[v] !== 0) count++;
-    cached = new Int32Array(count);
-    let k = 0;
-    for (let v = 0; v < label.length; v++) if (label[v] !== 0) cached[k++] = v;
+    const counts = new Int32Array(256);
+    for (let v = 0; v < label.length; v++) counts[label[v]!]!++;
+
+    const byLabel: (Int32Array | undefined)[] = [];
+    for (let value = 1; value < 256; value++) if (counts[value]! > 0) byLabel[value] = new Int32Array(counts[value]!);
+    const filled = new Int32Array(256);
+    for (let v = 0; v < label.length; v++) {
+      const value = label[v]!;
+      if (value !== 0) byLabel[value]![filled[value]!++] = v;
+    }
+
+    cached = byLabel.filter((indices): indices is Int32Array => indices !== undefined);
     foregroundCache.set(label, cached);
   }
   return cached;
@@ -33,8 +43,8 @@ export function isForcedForeground(index: number, batchSize: number, oversampleF
 /**
  * Returns the lower corner [z, y, x] of a patch in a case of `shape` (may be negative or overhang the
  * upper end, where the patch is padded). Uniform placement keeps the patch inside the case where
- * the case is large enough. A foreground patch is centred on a random foreground voxel, or
- * placed uniformly when the case has none.
+ * the case is large enough. A foreground patch is centred on a voxel of a random foreground class
+ * (class first, then voxel), or placed uniformly when the case has no foreground.
  */
 export function patchStart(
   label: Uint8Array,
@@ -51,11 +61,12 @@ export function patchStart(
     upper.push(shape[a]! + Math.floor(pad / 2) + (pad % 2) - patchSize[a]!);
   }
 
-  const voxels = foreground ? foregroundIndices(label) : new Int32Array(0);
-  if (voxels.length === 0) {
+  const classes = foreground ? foregroundByClass(label) : [];
+  if (classes.length === 0) {
     return [0, 1, 2].map((a) => lower[a]! + rng.int(upper[a]! - lower[a]! + 1)) as [number, number, number];
   }
 
+  const voxels = classes[rng.int(classes.length)]!;
   const v = voxels[rng.int(voxels.length)]!;
   const [, h, w] = shape;
   const centre = [Math.floor(v / (h * w)), Math.floor(v / w) % h, v % w];

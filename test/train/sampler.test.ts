@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { Random } from "../../src/train/random.js";
-import { cropInto, isForcedForeground, patchStart, sampleBatch } from "../../src/train/sampler.js";
+import { cropInto, foregroundByClass, isForcedForeground, patchStart, sampleBatch } from "../../src/train/sampler.js";
 import type { TrainingCase } from "../../src/train/types.js";
 
 /** Builds a case of `shape` whose image channel c at voxel v is v·10 + c, with one foreground voxel. */
@@ -23,6 +23,43 @@ describe("foreground oversampling rule", () => {
     expect(forced(2)).toEqual([false, true]);
     expect(forced(3)).toEqual([false, false, true]);
     expect(forced(6)).toEqual([false, false, false, false, true, true]);
+  });
+});
+
+describe("class-first foreground sampling", () => {
+  // A 20×20×20 case: class 2 fills the slab z < 10 (4000 voxels), class 3 is the single voxel
+  // [15, 15, 15], and class 1 is absent. A voxel of G drawn uniformly is the class-3 voxel in 1 of
+  // 4001 draws, but a class drawn first is class 3 in half of them.
+  const shape: [number, number, number] = [20, 20, 20];
+  const label = new Uint8Array(20 * 20 * 20);
+  for (let v = 0; v < 10 * 20 * 20; v++) label[v] = 2;
+  const rare = (15 * 20 + 15) * 20 + 15;
+  label[rare] = 3;
+
+  it("groups voxels by the classes present", () => {
+    const classes = foregroundByClass(label);
+    expect(classes.length).toBe(2);
+    expect(classes[0]!.length).toBe(4000);
+    expect(classes[0]![3999]).toBe(3999);
+    expect(Array.from(classes[1]!)).toEqual([rare]);
+  });
+
+  it("gives an empty list for a label map without foreground", () => {
+    expect(foregroundByClass(new Uint8Array(27))).toEqual([]);
+  });
+
+  it("centres on a one-voxel class about half the time", () => {
+    const rng = new Random(11);
+    const draws = 2000;
+    let onRare = 0;
+    for (let i = 0; i < draws; i++) {
+      const start = patchStart(label, shape, [4, 4, 4], true, rng);
+      // The patch's centre voxel is start + 2 on each axis.
+      if (start[0] + 2 === 15 && start[1] + 2 === 15 && start[2] + 2 === 15) onRare++;
+    }
+    // Binomial(2000, 0.5) has mean 1000 and standard deviation 22.4, so ±150 is over 6 deviations.
+    expect(onRare).toBeGreaterThan(850);
+    expect(onRare).toBeLessThan(1150);
   });
 });
 
