@@ -16,6 +16,7 @@ const spec: VerbSpec = {
   options: {
     "keep-runs": { type: "string", value: "N", description: "keep the newest N runs (default: all runs)" },
   },
+  globals: ["dry-run"],
 };
 
 /** `fancl gc [--keep-runs N]`. */

@@ -19,7 +19,7 @@ export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
-/** The options every engine verb accepts. */
+/** The global options as parsed; one that a verb does not honour keeps its default here. */
 export interface GlobalOptions {
   /** Store root folder (`--store`, default `runs`). */
   readonly store: string;
@@ -62,7 +62,16 @@ export interface VerbSpec {
   /** Paragraph printed under the usage line. */
   readonly description?: string;
   readonly options?: Readonly<Record<string, OptionSpec>>;
+  /**
+   * The global options this verb honours besides `--store` and `--help`, which every verb takes.
+   * Help lists only these, and the parser rejects the others, so that an option the verb would
+   * ignore (`fancl runs --jobs 4`) is an error instead of silently doing nothing.
+   */
+  readonly globals?: readonly GlobalOptionName[];
 }
+
+/** The global options a verb may choose to honour. */
+export type GlobalOptionName = "jobs" | "dry-run" | "force" | "keep-going" | "set" | "gpus";
 
 export type OptionValue = string | boolean | readonly string[] | undefined;
 
@@ -73,7 +82,7 @@ export interface ParsedCommandLine {
   readonly positionals: readonly string[];
 }
 
-const globalSpecs: Readonly<Record<string, OptionSpec>> = {
+const globalSpecs: Readonly<Record<"store" | GlobalOptionName | "help", OptionSpec>> = {
   store: { type: "string", value: "DIR", description: "store folder (default: runs)" },
   jobs: { type: "string", value: "N", description: "run at most N nodes at once" },
   "dry-run": { type: "boolean", description: "show what would run, run nothing" },
@@ -86,12 +95,12 @@ const globalSpecs: Readonly<Record<string, OptionSpec>> = {
 
 /**
  * Parses `argv` (the arguments after the verb): `--name value`, `--name=value`, `-h`, and `--`
- * to end options. Throws a `UsageError` for an unknown option (with did-you-mean), a missing
- * value, a bad `--jobs`/`--gpus`/`--set`, or a wrong number of positional arguments. With
+ * to end options. Throws a `UsageError` for an unknown option (with did-you-mean), a global
+ * option the verb does not honour (see `VerbSpec.globals`), a missing value, a bad `--jobs`/`--gpus`/`--set`, or a wrong number of positional arguments. With
  * `--help` the positional count is not checked.
  */
 export function parseCommandLine(verb: VerbSpec, argv: readonly string[]): ParsedCommandLine {
-  const specs: Record<string, OptionSpec> = { ...globalSpecs, ...verb.options };
+  const specs: Record<string, OptionSpec> = { ...honouredGlobals(verb), ...verb.options };
   const values = new Map<string, string | boolean | string[]>();
   const positionals: string[] = [];
 
@@ -114,6 +123,10 @@ export function parseCommandLine(verb: VerbSpec, argv: readonly string[]): Parse
     const eq = arg.indexOf("=");
     const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
     const spec = specs[name];
+    if (spec === undefined && name in globalSpecs) {
+      const accepted = Object.keys(specs).map((option) => `--${option}`).join(", ");
+      throw new UsageError(`${verb.name}: option --${name} does not apply to fancl ${verb.name}, which takes only ${accepted} (see ${verb.name} --help)`);
+    }
     if (spec === undefined) {
       throw new UsageError(`${verb.name}: unknown option "--${name}"${didYouMean(name, Object.keys(specs)).replace(/"([^"]+)"/, '"--$1"')}`);
     }
@@ -182,7 +195,7 @@ export function usageText(verb: VerbSpec): string {
   if (verb.description !== undefined) parts.push("", verb.description);
   const own = Object.entries(verb.options ?? {});
   if (own.length > 0) parts.push("", "options:", ...own.map(([name, spec]) => line(name, spec)));
-  parts.push("", "global options:", ...Object.entries(globalSpecs).map(([name, spec]) => line(name, spec)));
+  parts.push("", "global options:", ...Object.entries(honouredGlobals(verb)).map(([name, spec]) => line(name, spec)));
   return `${parts.join("\n")}\n`;
 }
 
@@ -227,6 +240,12 @@ export function verbCommand(
     usage: usageText(verb),
     run: (argv) => runVerb(verb, argv, body, io),
   };
+}
+
+/** `--store`, the global options `verb.globals` names, and `--help`, in the order help lists them. */
+function honouredGlobals(verb: VerbSpec): Record<string, OptionSpec> {
+  const honoured = new Set<string>(["store", ...(verb.globals ?? []), "help"]);
+  return Object.fromEntries(Object.entries(globalSpecs).filter(([name]) => honoured.has(name)));
 }
 
 function parseJobs(verb: string, text: string | undefined): number | undefined {

@@ -25,6 +25,7 @@ const verb: VerbSpec = {
   options: {
     json: { type: "boolean", description: "print a JSON array of {key, kind, labels, params, inputs, cached, reason, path}" },
   },
+  globals: ["set", "force"],
 };
 
 /** Makes the `plan` verb for `app`, which prints the plan to stdout and experiment problems to stderr (exit 2). */

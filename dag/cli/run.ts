@@ -30,6 +30,7 @@ const spec: VerbSpec = {
     "gpu-memory": { type: "string", value: "MiB", description: "memory of each --gpus device (default: from nvidia-smi)" },
     executor: { type: "string", value: "NAME", description: "where nodes run: local (default; slurm is planned)" },
   },
+  globals: ["jobs", "dry-run", "force", "keep-going", "set", "gpus"],
 };
 
 /** `fancl run FILE`: load, build and run an experiment on the store. */

@@ -292,4 +292,18 @@ describe("fancl runs, show, gc and index", () => {
       expect(help.stdout).toContain("--store DIR");
     }
   });
+
+  it("list and accept only the options each verb honours", async () => {
+    const runOnly = ["--jobs", "--force", "--keep-going", "--set", "--gpus"];
+    for (const verb of ["runs", "show", "gc", "index"]) {
+      const help = (await fancl(verb, "--help")).stdout;
+      for (const option of runOnly) expect(help).not.toContain(option);
+      expect(help.includes("--dry-run")).toBe(verb === "gc");
+    }
+    expect((await fancl("run", "--help")).stdout).toContain("--keep-going");
+
+    const rejected = await fancl("runs", "--jobs", "4");
+    expect(rejected.code).toBe(2);
+    expect(rejected.stderr).toContain("runs: option --jobs does not apply to fancl runs");
+  });
 });

@@ -9,7 +9,27 @@ const verb: VerbSpec = {
   minPositionals: 1,
   maxPositionals: 1,
   options: { executor: { type: "string", value: "NAME", description: "local or slurm" } },
+  globals: ["jobs", "dry-run", "force", "keep-going", "set", "gpus"],
 };
+
+/** A verb that only reads the store, like `fancl runs`: it honours no run option. */
+const listing: VerbSpec = {
+  name: "runs",
+  summary: "List runs",
+  arguments: "",
+  maxPositionals: 0,
+  options: { limit: { type: "string", value: "N", description: "show at most N runs" } },
+};
+
+/** Every global option a run honours and a listing verb must neither show nor accept. */
+const runOnly = [
+  ["--jobs", "4"],
+  ["--dry-run"],
+  ["--force", "train"],
+  ["--keep-going"],
+  ["--set", "a.b=1"],
+  ["--gpus", "0"],
+];
 
 describe("parseCommandLine", () => {
   it("gives defaults when no option is given", () => {
@@ -74,6 +94,27 @@ describe("usageText", () => {
     for (const option of ["--store DIR", "--jobs N", "--dry-run", "--force KIND", "--keep-going", "--set a.b=VALUE", "--gpus 0,1", "--help"]) {
       expect(text).toContain(option);
     }
+  });
+});
+
+describe("global options a verb does not honour", () => {
+  it("are left out of its help", () => {
+    const text = usageText(listing);
+    for (const [option] of runOnly) expect(text).not.toContain(option!);
+    expect(text).toContain("--store DIR");
+    expect(text).toContain("--limit N");
+    expect(text).toContain("--help");
+  });
+
+  it("are rejected with a usage error naming the verb's options", () => {
+    for (const argv of runOnly) {
+      expect(() => parseCommandLine(listing, argv)).toThrow(UsageError);
+      expect(() => parseCommandLine(listing, argv)).toThrow(`runs: option ${argv[0]} does not apply to fancl runs, which takes only --store, --help, --limit`);
+    }
+  });
+
+  it("are still accepted by the verb that honours them", () => {
+    for (const argv of runOnly) expect(() => parseCommandLine(verb, ["f", ...argv])).not.toThrow();
   });
 });
 
