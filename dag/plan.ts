@@ -19,7 +19,8 @@ export interface CachedNode {
 
 /** The part of the store the plan reads (dag/store's `Store` implements it). */
 export interface PlanStore {
-  has(key: NodeKey): Promise<boolean>;
+  /** Whether the node is committed; a `broken` folder (unreadable manifest) is not, and `problem` says why. */
+  inspect(key: NodeKey): Promise<{ readonly state: "committed" | "missing" | "broken"; readonly problem?: string }>;
   /** Committed manifests of one kind, newest first. */
   manifestsOfKind(kind: string): Promise<readonly CachedNode[]>;
   nodeDir(key: NodeKey): string;
@@ -37,7 +38,10 @@ export interface PlanEntry {
   readonly cached: boolean;
   /** Will run although cached, because of `--force KIND`. */
   readonly forced: boolean;
-  /** Why a missing node must run: `never run`, or what differs from the nearest cached node. Absent when cached. */
+  /**
+   * Why a missing node must run: `never run`, what differs from the nearest cached node, or what
+   * is wrong with its cache folder (`manifest unreadable …`). Absent when cached.
+   */
   readonly reason: string | undefined;
   /** The node's cache folder. */
   readonly path: string;
@@ -54,11 +58,14 @@ export async function planGraph(graph: Graph, store: PlanStore, force: readonly 
 
   return Promise.all(
     nodes.map(async (node): Promise<PlanEntry> => {
-      const cached = await store.has(node.key);
+      const entry = await store.inspect(node.key);
+      const cached = entry.state === "committed";
       const forced = force.includes(node.kind);
       let reason: string | undefined;
       if (forced) {
         reason = `forced by --force ${node.kind}`;
+      } else if (entry.state === "broken") {
+        reason = `${entry.problem ?? "cache folder broken"}; the run replaces it`;
       } else if (!cached) {
         if (!cachedOfKind.has(node.kind)) cachedOfKind.set(node.kind, store.manifestsOfKind(node.kind));
         reason = missReason(node, await cachedOfKind.get(node.kind)!);

@@ -10,8 +10,10 @@ const spec: VerbSpec = {
   maxPositionals: 0,
   description: [
     "Keeps every node that a kept run used (computed or reused) and deletes the rest, with the",
-    "records of the runs that are not kept. Runs still in progress are always kept. Also removes",
-    "temporary folders left by processes that no longer exist.",
+    "records of the runs that are not kept. Runs still in progress are always kept; a run whose",
+    "process died counts as interrupted. Also removes temporary folders left by processes that no",
+    "longer exist, and the scratch/<key> folders (training checkpoints) that no kept run can resume:",
+    "those of keys no kept run uses or that are already cached, unless a live process holds the key.",
   ].join("\n"),
   options: {
     "keep-runs": { type: "string", value: "N", description: "keep the newest N runs (default: all runs)" },
@@ -30,9 +32,12 @@ export function makeGcCommand(_app: Application, io: VerbIo = processIo): Comman
     try {
       const result = await store.gc(keepText === undefined ? undefined : Number(keepText), global.dryRun);
       const verb = global.dryRun ? "would delete" : "deleted";
+      const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
       for (const key of result.deleted) io.out(`${verb} ${key}\n`);
+      for (const key of result.scratch) io.out(`${verb} scratch/${key}\n`);
       io.out(
-        `${verb} ${result.deleted.length} node(s), ${(result.bytes / 2 ** 20).toFixed(1)} MiB; ` +
+        `${verb} ${result.deleted.length} node(s), ${mib(result.bytes)}; ` +
+          `${result.scratch.length} scratch folder(s), ${mib(result.scratchBytes)}; ` +
           `${global.dryRun ? "would drop" : "dropped"} ${result.runsDropped} run record(s)\n`,
       );
       return 0;

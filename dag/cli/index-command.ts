@@ -1,4 +1,5 @@
 import type { Application } from "../app.js";
+import type { NodeKey } from "../key.js";
 import { Store } from "../store/store.js";
 import { processIo, type VerbIo } from "./experiment-graph.js";
 import { verbCommand, UsageError, type Command, type VerbSpec } from "./options.js";
@@ -9,17 +10,33 @@ const spec: VerbSpec = {
   arguments: "rebuild",
   minPositionals: 1,
   maxPositionals: 1,
-  description: "Rebuilds the nodes and metrics tables of the store's index from the manifest.json of every cache folder; run and event records are kept.",
+  description: [
+    "Rebuilds the nodes and metrics tables of the store's index from the manifest.json of every cache",
+    "folder; run and event records are kept. An index.db that SQLite cannot read is moved aside to",
+    "index.db.corrupt-<time> and a fresh index is built; its run records are lost, so the rebuilt nodes",
+    "are recorded as one run, which keeps gc from deleting them. Folders with a broken manifest are",
+    "listed and left out; the next `fancl run` recomputes them.",
+  ].join("\n"),
 };
 
 /** `fancl index rebuild`. */
 export function makeIndexCommand(_app: Application, io: VerbIo = processIo): Command {
   return verbCommand(spec, async ({ global, positionals }) => {
     if (positionals[0] !== "rebuild") throw new UsageError(`index: unknown action "${positionals[0]}"; the only action is "rebuild"`);
-    const store = await Store.open(global.store);
+    const { store, movedAside, cause } = await Store.openToRebuild(global.store);
     try {
-      const count = await store.rebuildIndex();
+      if (movedAside !== undefined) {
+        io.out(`the index was not a readable SQLite database (${cause}); moved it to ${movedAside} and created a fresh one\n`);
+      }
+      const count = await store.rebuildIndex((key, problem) => io.err(`left out ${key}: ${problem}; \`fancl run\` recomputes it\n`));
       io.out(`index rebuilt from ${count} manifest(s) in ${store.root}\n`);
+
+      if (movedAside !== undefined && count > 0) {
+        const keys = (await store.index.nodes()).map((row) => row.key as NodeKey);
+        const id = await store.startRun("(index rebuild: every node in the cache)", keys);
+        await store.endRun(id, "ok");
+        io.out(`recorded the ${count} node(s) as run ${id}, so that gc keeps them until a newer run replaces it (gc --keep-runs N)\n`);
+      }
       return 0;
     } finally {
       await store.close();

@@ -201,7 +201,8 @@ export function usageText(verb: VerbSpec): string {
 
 /**
  * Runs a verb's body with the parsed command line: prints help for `--help` (exit 0), and
- * prints a `UsageError`'s message (exit 2) instead of throwing it.
+ * prints the message of a `UsageError`, or of any error named "UsageError", (exit 2) instead of
+ * throwing it.
  */
 export async function runVerb(
   verb: VerbSpec,
@@ -222,6 +223,11 @@ export async function runVerb(
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`${error.message}\n`);
+      return 2;
+    }
+    // Errors of other layers that mean a bad command line carry the name (the store's MissingStoreError).
+    if (error instanceof Error && error.name === "UsageError") {
+      io.err(`${verb.name}: ${error.message}\n`);
       return 2;
     }
     throw error;

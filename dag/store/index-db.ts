@@ -1,3 +1,4 @@
+import path from "node:path";
 import type { NodeKey } from "../key.js";
 import type { Manifest } from "./manifest.js";
 import { SqliteConnection } from "./sqlite.js";
@@ -85,11 +86,6 @@ CREATE TABLE IF NOT EXISTS file_digests (
 );
 `;
 
-/**
- * `runs/index.db`: a queryable record of runs, nodes, node events and metrics, plus the
- * (path, size, mtime) → sha256 memo for dataset files. The cache folders are the truth;
- * the nodes and metrics tables can be rebuilt from their manifests.
- */
 /** Runs `step` again, up to 50 times 20–40 ms apart, while it fails with SQLITE_BUSY. */
 async function retryWhileBusy(step: () => Promise<void>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
@@ -102,15 +98,43 @@ async function retryWhileBusy(step: () => Promise<void>): Promise<void> {
   }
 }
 
+/** Raised when `index.db` exists but SQLite cannot read it as a database (overwritten or damaged). */
+export class UnreadableIndexError extends Error {
+  override readonly name = "UnreadableIndexError";
+
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(
+      `the store index ${file} is not a readable SQLite database (${reason}); ` +
+        `run \`fancl index rebuild --store ${path.dirname(file)}\` to move it aside and rebuild it from the manifests in the cache`,
+    );
+  }
+}
+
+/**
+ * `runs/index.db`: a queryable record of runs, nodes, node events and metrics, plus the
+ * (path, size, mtime) → sha256 memo for dataset files. The cache folders are the truth;
+ * the nodes and metrics tables can be rebuilt from their manifests.
+ */
 export class IndexDb {
   private constructor(private readonly db: SqliteConnection) {}
 
+  /** Opens or creates the index; throws `UnreadableIndexError` when the file is not a SQLite database. */
   static async open(file: string): Promise<IndexDb> {
     const db = await SqliteConnection.open(file);
-    // Two processes opening a new index at once race to switch it to WAL. SQLite fails the loser
-    // with SQLITE_BUSY without waiting for its busy timeout, so that step is retried.
-    await retryWhileBusy(() => db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"));
-    await retryWhileBusy(() => db.exec(SCHEMA));
+    try {
+      // Two processes opening a new index at once race to switch it to WAL. SQLite fails the loser
+      // with SQLITE_BUSY without waiting for its busy timeout, so that step is retried.
+      await retryWhileBusy(() => db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"));
+      await retryWhileBusy(() => db.exec(SCHEMA));
+    } catch (error) {
+      await db.close().catch(() => undefined);
+      const code = /SQLITE_(NOTADB|CORRUPT)[^(]*/.exec((error as Error).message);
+      if (code !== null) throw new UnreadableIndexError(file, code[0].trim());
+      throw error;
+    }
     return new IndexDb(db);
   }
 
@@ -190,6 +214,18 @@ export class IndexDb {
 
   async endRun(id: number, status: RunStatus): Promise<void> {
     await this.db.run("UPDATE runs SET end = ?, status = ? WHERE id = ?", [new Date().toISOString(), status, id]);
+  }
+
+  /** The runs still recorded as running, with the process that started each. */
+  runningRuns(): Promise<{ id: number; host: string; pid: number }[]> {
+    return this.db.all("SELECT id, host, pid FROM runs WHERE status = 'running' ORDER BY id");
+  }
+
+  /** Marks runs whose process is gone as interrupted; the end time stays unknown (NULL). */
+  async markInterrupted(ids: readonly number[]): Promise<void> {
+    await this.db.transaction(async (run) => {
+      for (const id of ids) await run("UPDATE runs SET status = 'interrupted' WHERE id = ? AND status = 'running'", [id]);
+    });
   }
 
   /** Runs, newest first; `limit` caps how many. */

@@ -86,7 +86,19 @@ async function readOwner(file: string): Promise<LockOwner | "gone" | "unreadable
   return age > UNREADABLE_STALE_MS ? "unreadable" : { pid: 0, host: "unknown (lock being written)", since: "" };
 }
 
-function isDeadHere(owner: LockOwner): boolean {
+/**
+ * Returns who holds the lock file `file` now: its owner when the file names a process that may
+ * be alive (one on this host that exists, or one on another host, which cannot be checked),
+ * otherwise undefined (no lock, or the owner died). A lock still being written counts as held.
+ */
+export async function lockHolder(file: string): Promise<LockOwner | undefined> {
+  const owner = await readOwner(file).catch(() => "unreadable" as const);
+  if (typeof owner === "string" || isDeadHere(owner)) return undefined;
+  return owner;
+}
+
+/** True when `owner` ran on this host and that process no longer exists; an owner on another host is never known dead. */
+export function isDeadHere(owner: { readonly pid: number; readonly host: string }): boolean {
   if (owner.host !== os.hostname()) return false;
   try {
     process.kill(owner.pid, 0);

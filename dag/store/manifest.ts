@@ -99,6 +99,43 @@ export async function writeManifest(dir: string, manifest: Manifest): Promise<vo
   await writeFile(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + "\n");
 }
 
+/**
+ * What a cache folder holds: a usable manifest, nothing (`missing`: no folder), or a folder
+ * that cannot be reused (`broken`, with the reason): its manifest is absent, unreadable, not
+ * valid JSON, not a manifest, or names another key than the folder.
+ */
+export type CacheEntry =
+  | { readonly state: "committed"; readonly manifest: Manifest }
+  | { readonly state: "missing" }
+  | { readonly state: "broken"; readonly problem: string };
+
+/** Reads and checks the manifest of the cache folder `dir`, which should hold node `key`. */
+export async function inspectEntry(dir: string, key: NodeKey): Promise<CacheEntry> {
+  const file = path.join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT") return { state: "broken", problem: `manifest unreadable (${code ?? (error as Error).message})` };
+    const folder = await stat(dir).catch(() => undefined);
+    return folder === undefined ? { state: "missing" } : { state: "broken", problem: "manifest missing from its folder" };
+  }
+
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(text);
+  } catch {
+    return { state: "broken", problem: "manifest unreadable (not valid JSON)" };
+  }
+  if (typeof manifest !== "object" || manifest === null || typeof (manifest as Manifest).kind !== "string" || !Array.isArray((manifest as Manifest).outputs)) {
+    return { state: "broken", problem: "manifest unreadable (no kind or outputs)" };
+  }
+  const named = (manifest as Manifest).key;
+  if (named !== key) return { state: "broken", problem: `manifest names key ${String(named).slice(0, 12)}, not its folder's` };
+  return { state: "committed", manifest: manifest as Manifest };
+}
+
 /** Reads a node folder's manifest; undefined when the folder or file is absent. */
 export async function readManifest(dir: string): Promise<Manifest | undefined> {
   let text: string;

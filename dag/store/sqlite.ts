@@ -1,3 +1,4 @@
+import path from "node:path";
 import sqlite3 from "sqlite3";
 
 /** A value SQLite can bind to a `?` placeholder. */
@@ -103,6 +104,9 @@ export class SqliteConnection {
 
   private wrap(error: Error, sql: string): Error {
     const statement = sql.replace(/\s+/g, " ").trim().slice(0, 80);
-    return new Error(`index database ${this.file}: ${error.message} (in: ${statement})`);
+    const damaged = /SQLITE_(CORRUPT|NOTADB)/.test(error.message)
+      ? `; the file is damaged: run \`fancl index rebuild --store ${path.dirname(this.file)}\` to move it aside and rebuild it from the manifests`
+      : "";
+    return new Error(`index database ${this.file}: ${error.message} (in: ${statement})${damaged}`);
   }
 }

@@ -4,12 +4,13 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type { FileDigest, NodeKey } from "../key.js";
-import { IndexDb, type NodeEvent, type RunRecord, type RunStatus } from "./index-db.js";
-import { type HeldLock, type LockOwner, tryLock } from "./lock.js";
-import { MANIFEST_FILE, type Manifest, readManifest, sha256File, writeManifest } from "./manifest.js";
+import { IndexDb, UnreadableIndexError, type NodeEvent, type RunRecord, type RunStatus } from "./index-db.js";
+import { type HeldLock, type LockOwner, isDeadHere, lockHolder, tryLock } from "./lock.js";
+import { type CacheEntry, type Manifest, inspectEntry, readManifest, sha256File, writeManifest } from "./manifest.js";
 
-export type { Manifest, OutputRecord } from "./manifest.js";
+export type { CacheEntry, Manifest, OutputRecord } from "./manifest.js";
 export type { RunRecord, RunStatus, NodeEvent } from "./index-db.js";
+export { UnreadableIndexError } from "./index-db.js";
 
 const KEY_PATTERN = /^[0-9a-f]{64}$/;
 
@@ -23,6 +24,7 @@ export class MissingStoreError extends Error {
  * - `cache/<key[0:2]>/<key>/`: a committed node, its outputs and `manifest.json`;
  * - `tmp/<key>.<pid>.<random>/`: a node being computed, renamed into `cache/` on success;
  * - `locks/<key>.lock`: who is computing a key right now;
+ * - `scratch/<key>/`: a node's files kept across failed attempts (training checkpoints);
  * - `index.db`: SQLite (WAL) record of runs, nodes, events, metrics and file digests.
  */
 export class Store {
@@ -31,7 +33,10 @@ export class Store {
     readonly index: IndexDb,
   ) {}
 
-  /** Opens the store at `root`, creating its folders and index when absent. */
+  /**
+   * Opens the store at `root`, creating its folders and index when absent. Throws
+   * `UnreadableIndexError` when `index.db` is not a SQLite database.
+   */
   static async open(root: string): Promise<Store> {
     const absolute = path.resolve(root);
     for (const dir of ["cache", "tmp", "locks"]) await mkdir(path.join(absolute, dir), { recursive: true });
@@ -43,27 +48,45 @@ export class Store {
    * mistyped --store is an error instead of a new empty store.
    */
   static async openExisting(root: string): Promise<Store> {
-    const absolute = path.resolve(root);
-    if (!existsSync(path.join(absolute, "cache")) && !existsSync(path.join(absolute, "index.db"))) {
-      throw new MissingStoreError(
-        `no fancl store at ${absolute} (it has no cache/ or index.db); run an experiment first with \`fancl run FILE\`, or pass the store's folder with --store DIR`,
-      );
+    return Store.open(requireStore(root));
+  }
+
+  /**
+   * Opens an existing store for `index rebuild`. An `index.db` that SQLite cannot read is moved
+   * aside (with its -wal and -shm files) to `index.db.corrupt-<time>` and a fresh index is
+   * created; `movedAside` then names the moved database and `cause` says what SQLite reported.
+   */
+  static async openToRebuild(root: string): Promise<{ store: Store; movedAside?: string; cause?: string }> {
+    const absolute = requireStore(root);
+    try {
+      return { store: await Store.open(absolute) };
+    } catch (error) {
+      if (!(error instanceof UnreadableIndexError)) throw error;
+      const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+      const movedAside = `${error.file}.corrupt-${stamp}`;
+      // SQLite finds a database's -wal and -shm files by name, so they keep the suffix after the new
+      // name. (SQLite itself may already have discarded a -wal file it could not read.)
+      for (const suffix of ["", "-wal", "-shm"]) {
+        await rename(`${error.file}${suffix}`, `${movedAside}${suffix}`).catch((failure: NodeJS.ErrnoException) => {
+          if (failure.code !== "ENOENT") throw new Error(`cannot move the unreadable index ${error.file}${suffix} aside: ${failure.message}`);
+        });
+      }
+      return { store: await Store.open(absolute), movedAside, cause: error.reason };
     }
-    return Store.open(absolute);
   }
 
   nodeDir(key: NodeKey): string {
     return path.join(this.root, "cache", key.slice(0, 2), key);
   }
 
-  /** Checks whether the node is committed, with one stat of its manifest and no index query. */
+  /** Checks whether the node is committed with a manifest that reads back and names its key; no index query. */
   async has(key: NodeKey): Promise<boolean> {
-    try {
-      await stat(path.join(this.nodeDir(key), MANIFEST_FILE));
-      return true;
-    } catch {
-      return false;
-    }
+    return (await this.inspect(key)).state === "committed";
+  }
+
+  /** What the cache holds for `key`: a committed node, nothing, or a broken folder and why it cannot be reused. */
+  inspect(key: NodeKey): Promise<CacheEntry> {
+    return inspectEntry(this.nodeDir(key), key);
   }
 
   manifest(key: NodeKey): Promise<Manifest | undefined> {
@@ -118,12 +141,31 @@ export class Store {
     return this.index.runs(1).then((runs) => runs[0]);
   }
 
-  runs(limit?: number): Promise<RunRecord[]> {
+  /** Runs, newest first, after marking those whose process died as interrupted. */
+  async runs(limit?: number): Promise<RunRecord[]> {
+    await this.markDeadRunsInterrupted();
     return this.index.runs(limit);
   }
 
-  startRun(experiment: string, keys: readonly NodeKey[]): Promise<number> {
+  /**
+   * Records a run by this process. Before that, runs whose process died are marked interrupted
+   * and tmp folders that no live process holds are removed, so that a killed run leaves nothing
+   * behind once the next one starts.
+   */
+  async startRun(experiment: string, keys: readonly NodeKey[]): Promise<number> {
+    await this.markDeadRunsInterrupted();
+    await this.removeOrphanedTmpDirs();
     return this.index.startRun(experiment, hostName(), process.pid, keys);
+  }
+
+  /**
+   * Finds runs still recorded as running whose process ran on this host and no longer exists
+   * (killed, or the machine rebooted) and, unless `dryRun`, marks them interrupted. Returns their ids.
+   */
+  async markDeadRunsInterrupted(dryRun = false): Promise<Set<number>> {
+    const dead = (await this.index.runningRuns()).filter((run) => isDeadHere(run)).map((run) => run.id);
+    if (!dryRun && dead.length > 0) await this.index.markInterrupted(dead);
+    return new Set(dead);
   }
 
   endRun(id: number, status: RunStatus): Promise<void> {
@@ -136,7 +178,12 @@ export class Store {
 
   /** Tries once to take the per-key lock; returns the owner when another live process holds it. */
   tryLock(key: NodeKey): Promise<HeldLock | LockOwner> {
-    return tryLock(path.join(this.root, "locks", `${key}.lock`));
+    return tryLock(this.lockFile(key));
+  }
+
+  /** `scratch/<key>/`: files a node keeps across failed attempts until it is committed. */
+  scratchDir(key: NodeKey): string {
+    return path.join(this.root, "scratch", key);
   }
 
   /** Creates a fresh, empty folder `tmp/<key>.<pid>.<random>` for a node to write into. */
@@ -156,8 +203,10 @@ export class Store {
     await writeManifest(tmpDir, manifest);
     const target = this.nodeDir(manifest.key);
     await mkdir(path.dirname(target), { recursive: true });
+    // A broken entry (unreadable manifest) is replaced like a forced one; a missing one has nothing to move.
     let replaced: string | undefined;
-    if (replace && (await this.has(manifest.key))) {
+    const existing = await this.inspect(manifest.key);
+    if (existing.state === "broken" || (replace && existing.state === "committed")) {
       replaced = `${tmpDir}.replaced`;
       await rename(target, replaced);
     }
@@ -177,26 +226,34 @@ export class Store {
     return this.scanCacheKeys("");
   }
 
-  /** Recreates the nodes and metrics tables from the manifests in the cache; returns how many nodes. */
-  async rebuildIndex(): Promise<number> {
+  /**
+   * Recreates the nodes and metrics tables from the manifests in the cache; returns how many
+   * nodes. A folder whose manifest is broken is left out and passed to `onBroken`.
+   */
+  async rebuildIndex(onBroken: (key: NodeKey, problem: string) => void = () => {}): Promise<number> {
     const manifests: Manifest[] = [];
     for (const key of await this.cacheKeys()) {
-      const manifest = await this.manifest(key);
-      if (manifest !== undefined) manifests.push(manifest);
+      const entry = await this.inspect(key);
+      if (entry.state === "committed") manifests.push(entry.manifest);
+      else if (entry.state === "broken") onBroken(key, entry.problem);
     }
     await this.index.replaceNodes(manifests);
     return manifests.length;
   }
 
   /**
-   * Deletes every committed node that none of the newest `keepRuns` runs (and no run still
-   * marked running) references, the older run records, and leftover tmp folders of dead
-   * processes. `keepRuns` undefined keeps every run. Returns the deleted keys and bytes;
-   * with `dryRun`, what would be deleted, deleting nothing.
+   * Deletes every cache entry that none of the newest `keepRuns` runs (and no run still
+   * running) references, the older run records, leftover tmp folders, and `scratch/<key>`
+   * folders that no kept run can resume: those of committed keys, and those of keys no kept
+   * run references; a key whose lock a live process holds always keeps its scratch folder.
+   * A run marked running whose process died counts as interrupted. `keepRuns` undefined keeps
+   * every run. Returns the deleted keys, scratch keys and bytes; with `dryRun`, what would be
+   * deleted, deleting nothing.
    */
-  async gc(keepRuns?: number, dryRun = false): Promise<{ deleted: NodeKey[]; bytes: number; runsDropped: number }> {
+  async gc(keepRuns?: number, dryRun = false): Promise<GcResult> {
+    const dead = await this.markDeadRunsInterrupted(dryRun);
     const runs = await this.index.runs();
-    const kept = runs.filter((run, i) => keepRuns === undefined || i < keepRuns || run.status === "running");
+    const kept = runs.filter((run, i) => keepRuns === undefined || i < keepRuns || (run.status === "running" && !dead.has(run.id)));
     const dropped = runs.filter((run) => !kept.includes(run));
     const referenced = new Set<string>(kept.flatMap((run) => run.nodes));
 
@@ -208,11 +265,23 @@ export class Store {
       if (!dryRun) await rm(this.nodeDir(key), { recursive: true, force: true });
       deleted.push(key);
     }
-    if (dryRun) return { deleted, bytes, runsDropped: dropped.length };
+
+    const scratch: NodeKey[] = [];
+    let scratchBytes = 0;
+    for (const key of await this.scratchKeys()) {
+      const resumable = referenced.has(key) && !(await this.has(key));
+      if (resumable || (await lockHolder(this.lockFile(key))) !== undefined) continue;
+      scratchBytes += await folderSize(this.scratchDir(key));
+      if (!dryRun) await rm(this.scratchDir(key), { recursive: true, force: true });
+      scratch.push(key);
+    }
+
+    const result = { deleted, bytes, scratch, scratchBytes, runsDropped: dropped.length };
+    if (dryRun) return result;
     await this.index.removeNodes(deleted);
     await this.index.deleteRuns(dropped.map((run) => run.id));
-    await this.removeDeadTmpDirs();
-    return { deleted, bytes, runsDropped: dropped.length };
+    await this.removeOrphanedTmpDirs();
+    return result;
   }
 
   close(): Promise<void> {
@@ -232,23 +301,54 @@ export class Store {
     return keys.sort();
   }
 
-  /** Removes `tmp/<key>.<pid>.<random>` folders whose process no longer runs on this host. */
-  private async removeDeadTmpDirs(): Promise<void> {
+  private lockFile(key: NodeKey): string {
+    return path.join(this.root, "locks", `${key}.lock`);
+  }
+
+  private async scratchKeys(): Promise<NodeKey[]> {
+    const names = await readdir(path.join(this.root, "scratch")).catch(() => [] as string[]);
+    return names.filter((name) => KEY_PATTERN.test(name)).sort() as NodeKey[];
+  }
+
+  /**
+   * Removes `tmp/<key>.<pid>.<random>` folders (and their `.replaced` companions) that no live
+   * process holds. A node's process takes the key's lock before it creates its tmp folder and
+   * keeps it until the folder is gone, so a folder is held when the key's lock names its pid.
+   * The name carries no host, so a folder whose pid is alive here is kept as well.
+   */
+  private async removeOrphanedTmpDirs(): Promise<void> {
     const tmp = path.join(this.root, "tmp");
     for (const name of await readdir(tmp).catch(() => [] as string[])) {
-      const pid = Number(name.split(".")[1]);
-      if (Number.isInteger(pid) && !isAlive(pid)) await rm(path.join(tmp, name), { recursive: true, force: true });
+      const [key, pidText] = name.split(".");
+      const pid = Number(pidText);
+      if (!KEY_PATTERN.test(key ?? "") || !Number.isInteger(pid) || pid <= 0) continue;
+      const holder = await lockHolder(this.lockFile(key as NodeKey));
+      if (holder?.pid === pid || !isDeadHere({ pid, host: hostName() })) continue;
+      await rm(path.join(tmp, name), { recursive: true, force: true });
     }
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== "ESRCH";
+/** Resolves `root` and checks that a run created a store there; throws `MissingStoreError` otherwise. */
+function requireStore(root: string): string {
+  const absolute = path.resolve(root);
+  if (!existsSync(path.join(absolute, "cache")) && !existsSync(path.join(absolute, "index.db"))) {
+    throw new MissingStoreError(
+      `no fancl store at ${absolute} (it has no cache/ or index.db); run an experiment first with \`fancl run FILE\`, or pass the store's folder with --store DIR`,
+    );
   }
+  return absolute;
+}
+
+/** What `Store.gc` deleted, or with `dryRun` would delete. */
+export interface GcResult {
+  /** Cache entries, and the bytes they held. */
+  readonly deleted: NodeKey[];
+  readonly bytes: number;
+  /** Keys whose `scratch/<key>/` folder went, and the bytes those held. */
+  readonly scratch: NodeKey[];
+  readonly scratchBytes: number;
+  readonly runsDropped: number;
 }
 
 async function folderSize(dir: string): Promise<number> {

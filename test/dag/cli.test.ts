@@ -236,6 +236,52 @@ describe("fancl run after a SIGKILL", () => {
     expect(rerun.code).toBe(0);
     expect(await startsByName()).toEqual({ leaf1: 1, "toy report": 1 });
     expect(await readdir(path.join(storeDir(), "locks"))).toEqual([]);
+    // The killed run's tmp folder went when the rerun started; the killed run reads as interrupted.
+    expect(await readdir(path.join(storeDir(), "tmp"))).toEqual([]);
+    const runs = await fancl("runs");
+    expect(runs.stdout).toMatch(/\n2 .* ok +3 +.*exp\.yaml\n1 .* interrupted +3 +.*exp\.yaml\n$/);
+  });
+
+  it("lets gc remove the killed run's nodes and scratch folders", async () => {
+    const file = await experiment("exp.yaml", "leaves: 2\nsleepMs: 60000\nslow: [leaf1]\n");
+    const run = start(["run", file, "--jobs", "2"]);
+    await waitFor(async () => (await cacheKeys()).length === 1, "leaf0 to be committed");
+    await waitFor(async () => (await toyEvents()).some((e) => e.event === "start" && e.name === "leaf1"), "leaf1 to start");
+    run.child.kill("SIGKILL");
+    await run.finished;
+    process.kill((await toyEvents()).find((e) => e.name === "leaf1")!.pid, "SIGKILL");
+    const scratch = await readdir(path.join(storeDir(), "scratch"));
+    expect(scratch).toHaveLength(1);
+
+    expect((await fancl("runs")).stdout).toMatch(/\n1 .* interrupted +3 +.*exp\.yaml\n$/);
+    const dry = await fancl("gc", "--keep-runs", "0", "--dry-run");
+    expect(dry.stdout).toContain(`would delete scratch/${scratch[0]}\n`);
+    expect(dry.stdout).toContain("would delete 1 node(s)");
+    expect(dry.stdout).toContain("1 scratch folder(s)");
+
+    const gc = await fancl("gc", "--keep-runs", "0");
+    expect(gc.code).toBe(0);
+    expect(await cacheKeys()).toEqual([]);
+    expect(await readdir(path.join(storeDir(), "scratch"))).toEqual([]);
+  });
+});
+
+describe("fancl run over a broken cache entry", () => {
+  it("recomputes the node whose manifest does not parse", async () => {
+    const file = await experiment("exp.yaml", "leaves: 2\n");
+    expect((await fancl("run", file)).code).toBe(0);
+    const keys = await cacheKeys();
+    const store = await Store.open(storeDir());
+    const labelled = await Promise.all(keys.map(async (key) => ({ key, labels: (await store.manifest(key))!.labels })));
+    await store.close();
+    const broken = labelled.find((entry) => entry.labels.includes("leaf0"))!.key;
+    await writeFile(path.join(storeDir(), "cache", broken.slice(0, 2), broken, "manifest.json"), "{ truncated");
+
+    await rm(logFile);
+    expect((await fancl("run", file)).code).toBe(0);
+    expect(await startsByName()).toEqual({ leaf0: 1 });
+    const shown = await fancl("show", broken);
+    expect((JSON.parse(shown.stdout) as { key: string }).key).toBe(broken);
   });
 });
 
@@ -262,6 +308,37 @@ describe("fancl runs, show, gc and index", () => {
     const reopened = await Store.open(storeDir());
     expect(await reopened.index.nodes()).toEqual(before);
     await reopened.close();
+  });
+
+  it("index rebuild repairs an index that is not a database", async () => {
+    const file = await experiment("exp.yaml", "leaves: 1\n");
+    expect((await fancl("run", file)).code).toBe(0);
+    await writeFile(path.join(storeDir(), "index.db"), "garbage\n");
+
+    const runs = await fancl("runs");
+    expect(runs.code).toBe(1);
+    expect(runs.stderr).toContain(`${path.join(storeDir(), "index.db")} is not a readable SQLite database`);
+    expect(runs.stderr).toContain("fancl index rebuild");
+
+    const rebuilt = await fancl("index", "rebuild");
+    expect(rebuilt.code).toBe(0);
+    expect(rebuilt.stdout).toContain("moved it to");
+    expect(rebuilt.stdout).toContain("index rebuilt from 2 manifest(s)");
+    const aside = (await readdir(storeDir())).filter((name) => name.startsWith("index.db.corrupt-") && !/-(wal|shm)$/.test(name));
+    expect(aside).toHaveLength(1);
+    expect(await readFile(path.join(storeDir(), aside[0]!), "utf8")).toBe("garbage\n");
+
+    // The rebuilt nodes are kept by a plain gc, although the damaged file took the run records with it.
+    expect((await fancl("runs")).code).toBe(0);
+    expect((await fancl("gc")).stdout).toContain("deleted 0 node(s)");
+    expect(await cacheKeys()).toHaveLength(2);
+  });
+
+  it("index rebuild refuses a folder that holds no store", async () => {
+    const rebuilt = await fancl("index", "rebuild", "--store", "elsewhere");
+    expect(rebuilt.code).toBe(2);
+    expect(rebuilt.stderr).toContain(`no fancl store at ${path.join(dir, "elsewhere")}`);
+    expect(existsSync(path.join(dir, "elsewhere"))).toBe(false);
   });
 
   it("gc keeps the newest run's nodes", async () => {

@@ -155,6 +155,19 @@ describe("plan against cached nodes", () => {
   });
 });
 
+describe("plan over a broken cache entry", () => {
+  it("lists a node whose manifest does not parse as missing, with the reason", async () => {
+    const storeDir = freshStore();
+    for (const entry of await planEntries(storeDir, [single])) await commit(storeDir, entry);
+    const train = (await planEntries(storeDir, [single]))[2]!;
+    writeFileSync(join(train.path, "manifest.json"), "{ truncated");
+
+    const entries = await planEntries(storeDir, [single]);
+    expect(entries.map((e) => e.cached)).toEqual([true, true, false]);
+    expect(entries[2]!.reason).toBe("manifest unreadable (not valid JSON); the run replaces it");
+  });
+});
+
 describe("formatPlan", () => {
   const entry = (differing: Record<string, unknown>): PlanEntry => ({
     key: "ab".repeat(32) as NodeKey, kind: "train", labels: ["train[a]"], params: {}, inputs: {}, differing,

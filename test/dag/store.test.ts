@@ -1,12 +1,12 @@
 import { spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { NodeKey } from "../../dag/key.js";
 import { isHeld } from "../../dag/store/lock.js";
 import { describeOutputs, type Manifest } from "../../dag/store/manifest.js";
-import { Store } from "../../dag/store/store.js";
+import { hostName, Store, UnreadableIndexError } from "../../dag/store/store.js";
 
 // SHA-256 test vectors from FIPS 180-2, appendix B.1, and of the empty message.
 const SHA256_ABC = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
@@ -15,6 +15,11 @@ const SHA256_EMPTY = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b78
 const keyA = ("ab" + "1".repeat(62)) as NodeKey;
 const keyB = ("ab" + "2".repeat(62)) as NodeKey;
 const keyC = ("cd" + "3".repeat(62)) as NodeKey;
+
+/** The pid of a process that has exited (the kernel does not reuse it within a test). */
+function deadPid(): number {
+  return Number(spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout);
+}
 
 let root: string;
 let store: Store;
@@ -240,5 +245,145 @@ describe("Store.latestRun", () => {
     const id = await store.startRun("a.yaml", [keyB, keyA]);
     await store.endRun(id, "failed");
     expect(await store.latestRun()).toMatchObject({ id, experiment: "a.yaml", status: "failed", nodes: [keyA, keyB] });
+  });
+});
+
+describe("Store with an unreadable index", () => {
+  it("refuses to open, naming the file and the repair", async () => {
+    const other = path.join(root, "other");
+    await mkdir(path.join(other, "cache"), { recursive: true });
+    await writeFile(path.join(other, "index.db"), "garbage\n");
+
+    const opened = Store.open(other);
+    await expect(opened).rejects.toThrow(UnreadableIndexError);
+    await expect(Store.open(other)).rejects.toThrow(`${path.join(other, "index.db")} is not a readable SQLite database`);
+    await expect(Store.open(other)).rejects.toThrow("fancl index rebuild");
+  });
+
+  it("is moved aside by openToRebuild", async () => {
+    const other = path.join(root, "other");
+    await mkdir(path.join(other, "cache"), { recursive: true });
+    await writeFile(path.join(other, "index.db"), "garbage\n");
+
+    const { store: repaired, movedAside, cause } = await Store.openToRebuild(other);
+    try {
+      expect(cause).toMatch(/SQLITE_NOTADB/);
+      expect(path.basename(movedAside!)).toMatch(/^index\.db\.corrupt-/);
+      expect(await readFile(movedAside!, "utf8")).toBe("garbage\n");
+      expect(await readdir(other)).toContain("index.db");
+      expect(await repaired.runs()).toEqual([]);
+    } finally {
+      await repaired.close();
+    }
+  });
+
+  it("is not created by openToRebuild in a folder that holds no store", async () => {
+    const empty = path.join(root, "empty");
+    await mkdir(empty);
+    await expect(Store.openToRebuild(empty)).rejects.toThrow(`no fancl store at ${empty}`);
+    expect(await readdir(empty)).toEqual([]);
+  });
+});
+
+describe("Store runs of dead processes", () => {
+  it("are marked interrupted; those on another host stay running", async () => {
+    const dead = await store.index.startRun("killed.yaml", hostName(), deadPid(), [keyA]);
+    const remote = await store.index.startRun("remote.yaml", "elsewhere", deadPid(), [keyB]);
+    const mine = await store.startRun("mine.yaml", [keyC]);
+
+    const status = new Map((await store.runs()).map((run) => [run.id, run.status]));
+    expect(status.get(dead)).toBe("interrupted");
+    expect(status.get(remote)).toBe("running");
+    expect(status.get(mine)).toBe("running");
+  });
+
+  it("are not kept by gc like running ones", async () => {
+    await commitAbc(keyA);
+    await commitAbc(keyB);
+    await store.index.startRun("killed.yaml", hostName(), deadPid(), [keyA]);
+    await store.index.startRun("remote.yaml", "elsewhere", deadPid(), [keyB]);
+
+    const result = await store.gc(0);
+    expect(result.deleted).toEqual([keyA]);
+    expect((await store.runs()).map((run) => run.experiment)).toEqual(["remote.yaml"]);
+  });
+});
+
+describe("Store.startRun", () => {
+  it("removes tmp folders no live process holds", async () => {
+    const pid = deadPid();
+    const orphan = path.join(root, "runs", "tmp", `${keyA}.${pid}.0000`);
+    const replaced = `${orphan}.replaced`;
+    // A process on another host holds keyB's lock and writes into this folder; its pid means nothing here.
+    const remote = path.join(root, "runs", "tmp", `${keyB}.${pid}.0000`);
+    await writeFile(path.join(root, "runs", "locks", `${keyB}.lock`), JSON.stringify({ pid, host: "elsewhere", since: "" }));
+    for (const dir of [orphan, replaced, remote]) await mkdir(dir);
+    const mine = await store.createTmpDir(keyC);
+
+    await store.startRun("next.yaml", [keyA]);
+    expect((await readdir(path.join(root, "runs", "tmp"))).sort()).toEqual([path.basename(remote), path.basename(mine)].sort());
+  });
+});
+
+describe("Store.gc of scratch folders", () => {
+  const scratch = (key: NodeKey) => path.join(root, "runs", "scratch", key);
+
+  it("removes those no kept run can resume, and lists them in a dry run", async () => {
+    for (const key of [keyA, keyB, keyC]) await mkdir(scratch(key), { recursive: true });
+    await writeFile(path.join(scratch(keyA), "checkpoint.bin"), "abc");
+    // keyB: an interrupted run may resume it; keyC: this process holds its lock.
+    const interrupted = await store.startRun("train.yaml", [keyB]);
+    await store.endRun(interrupted, "interrupted");
+    const lock = await store.tryLock(keyC);
+    expect(isHeld(lock)).toBe(true);
+
+    const dry = await store.gc(undefined, true);
+    expect(dry.scratch).toEqual([keyA]);
+    expect(dry.scratchBytes).toBe(3);
+    expect((await stat(scratch(keyA))).isDirectory()).toBe(true);
+
+    expect((await store.gc()).scratch).toEqual([keyA]);
+    await expect(stat(scratch(keyA))).rejects.toThrow();
+
+    expect((await store.gc(0)).scratch).toEqual([keyB]);
+    expect(await readdir(path.join(root, "runs", "scratch"))).toEqual([keyC]);
+    if (isHeld(lock)) await lock.release();
+  });
+});
+
+describe("Store with a broken manifest", () => {
+  const manifestFile = (key: NodeKey) => path.join(store.nodeDir(key), "manifest.json");
+
+  it("does not count an unparsable manifest as committed", async () => {
+    await commitAbc(keyA);
+    await writeFile(manifestFile(keyA), "{ not json");
+    expect(await store.has(keyA)).toBe(false);
+    expect(await store.inspect(keyA)).toEqual({ state: "broken", problem: "manifest unreadable (not valid JSON)" });
+  });
+
+  it("does not count a manifest naming another key as committed", async () => {
+    await commitAbc(keyA);
+    const text = await readFile(manifestFile(keyA), "utf8");
+    await writeFile(manifestFile(keyA), text.replace(keyA, keyB));
+    expect(await store.has(keyA)).toBe(false);
+    expect((await store.inspect(keyA)).state).toBe("broken");
+  });
+
+  it("is replaced by the next commit of its key", async () => {
+    await commitAbc(keyA);
+    await writeFile(manifestFile(keyA), "");
+    await commitAbc(keyA);
+    expect(await store.has(keyA)).toBe(true);
+    expect((await store.manifest(keyA))?.outputs[0]?.sha256).toBe(SHA256_ABC);
+  });
+
+  it("is left out of a rebuilt index and reported", async () => {
+    await commitAbc(keyA);
+    await commitAbc(keyB);
+    await writeFile(manifestFile(keyA), "[]");
+    const broken: string[] = [];
+    expect(await store.rebuildIndex((key, problem) => broken.push(`${key}: ${problem}`))).toBe(1);
+    expect(broken).toEqual([`${keyA}: manifest unreadable (no kind or outputs)`]);
+    expect((await store.index.nodes()).map((row) => row.key)).toEqual([keyB]);
   });
 });
