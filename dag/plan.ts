@@ -219,6 +219,12 @@ function status(entry: PlanEntry): string {
   return entry.cached ? "cached" : "missing";
 }
 
+/**
+ * Widest a table column grows before a longer cell overflows into the next column of its own
+ * row only, so that one node with long params does not push every row's reason off screen.
+ */
+const maxColumnWidth = 48;
+
 /** Formats the plan as a text table, one node per line, and a summary line. */
 export function formatPlan(entries: readonly PlanEntry[]): string {
   const rows = entries.map((entry) => [
@@ -230,7 +236,7 @@ export function formatPlan(entries: readonly PlanEntry[]): string {
     entry.reason ?? "",
   ]);
   const header = ["key", "kind", "label", "status", "params", "reason"];
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const widths = header.map((title, column) => Math.min(maxColumnWidth, Math.max(title.length, ...rows.map((row) => row[column]!.length))));
   const line = (cells: readonly string[]): string => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ").trimEnd();
 
   const cached = entries.filter((entry) => entry.cached && !entry.forced).length;

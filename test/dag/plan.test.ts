@@ -180,6 +180,16 @@ describe("formatPlan", () => {
     expect(line).toBe("abababababab  train  train[a]  missing  cases=[6 items] lr=0.1  never run");
   });
 
+  it("lets only the row with long params overflow", () => {
+    const long = { a: "x".repeat(40), b: "y".repeat(40), c: "z".repeat(40), d: "w".repeat(40) };
+    const [header, short, wide] = formatPlan([entry({ a: 1 }), entry(long)]).split("\n");
+    const reasonColumn = header!.indexOf("reason");
+    // key 12, kind 5, label 8 and status 7 columns, then params at most 48 wide, two spaces apart.
+    expect(reasonColumn).toBeLessThanOrEqual(12 + 5 + 8 + 7 + 48 + 5 * 2);
+    expect(short!.indexOf("never run")).toBe(reasonColumn);
+    expect(wide).toContain(`a=${long.a} b=${long.b} c=${long.c} d=${long.d}  never run`);
+  });
+
   it("cuts long strings at 40 characters", () => {
     const line = formatPlan([entry({ note: "x".repeat(50) })]).split("\n")[1]!;
     expect(line).toContain(` note=${"x".repeat(39)}… `);
