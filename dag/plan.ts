@@ -19,7 +19,7 @@ export interface CachedNode {
 
 /** The part of the store the plan reads (dag/store's `Store` implements it). */
 export interface PlanStore {
-  /** Whether the node is committed; a `broken` folder (unreadable manifest) is not, and `problem` says why. */
+  /** Whether the node is committed; a `broken` folder (unreadable manifest) is not, and `problem` gives the reason. */
   inspect(key: NodeKey): Promise<{ readonly state: "committed" | "missing" | "broken"; readonly problem?: string }>;
   /** Committed manifests of one kind, newest first. */
   manifestsOfKind(kind: string): Promise<readonly CachedNode[]>;

@@ -85,7 +85,7 @@ export interface ParsedCommandLine {
 const globalSpecs: Readonly<Record<"store" | GlobalOptionName | "help", OptionSpec>> = {
   store: { type: "string", value: "DIR", description: "store folder (default: runs)" },
   jobs: { type: "string", value: "N", description: "run at most N nodes at once" },
-  "dry-run": { type: "boolean", description: "show what would run, run nothing" },
+  "dry-run": { type: "boolean", description: "show what the verb would do (run or delete), change nothing" },
   force: { type: "string", multiple: true, value: "KIND", description: "recompute nodes of this stage kind even when cached (repeatable)" },
   "keep-going": { type: "boolean", description: "after a failure, let independent nodes finish" },
   set: { type: "string", multiple: true, value: "a.b=VALUE", description: "override a config key; VALUE is read as YAML (repeatable)" },

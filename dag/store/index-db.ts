@@ -138,6 +138,21 @@ export class IndexDb {
     return new IndexDb(db);
   }
 
+  /**
+   * Runs SQLite's `PRAGMA quick_check` (it reads every page, so only `index rebuild` calls it)
+   * and returns its first complaint, or undefined when the database is intact.
+   */
+  async damage(): Promise<string | undefined> {
+    try {
+      const rows = await this.db.all<{ quick_check: string }>("PRAGMA quick_check");
+      const first = rows[0]?.quick_check;
+      return first === "ok" ? undefined : (first ?? "quick_check returned nothing");
+    } catch (error) {
+      const message = (error as Error).message;
+      return /SQLITE_\w+:[^(]*/.exec(message)?.[0].trim() ?? message;
+    }
+  }
+
   async recordNode(manifest: Manifest): Promise<void> {
     await this.db.transaction(async (run) => {
       await insertNode(run, manifest);
@@ -216,7 +231,7 @@ export class IndexDb {
     await this.db.run("UPDATE runs SET end = ?, status = ? WHERE id = ?", [new Date().toISOString(), status, id]);
   }
 
-  /** The runs still recorded as running, with the process that started each. */
+  /** Lists the runs still recorded as running, with the host and pid of the process that started each. */
   runningRuns(): Promise<{ id: number; host: string; pid: number }[]> {
     return this.db.all("SELECT id, host, pid FROM runs WHERE status = 'running' ORDER BY id");
   }

@@ -87,9 +87,9 @@ async function readOwner(file: string): Promise<LockOwner | "gone" | "unreadable
 }
 
 /**
- * Returns who holds the lock file `file` now: its owner when the file names a process that may
- * be alive (one on this host that exists, or one on another host, which cannot be checked),
- * otherwise undefined (no lock, or the owner died). A lock still being written counts as held.
+ * Returns the owner of the lock file `file` when that process may be alive: it exists on this
+ * host, or it runs on another host, which cannot be checked. Returns undefined when there is no
+ * lock or its owner died. A lock still being written counts as held.
  */
 export async function lockHolder(file: string): Promise<LockOwner | undefined> {
   const owner = await readOwner(file).catch(() => "unreadable" as const);

@@ -100,9 +100,9 @@ export async function writeManifest(dir: string, manifest: Manifest): Promise<vo
 }
 
 /**
- * What a cache folder holds: a usable manifest, nothing (`missing`: no folder), or a folder
- * that cannot be reused (`broken`, with the reason): its manifest is absent, unreadable, not
- * valid JSON, not a manifest, or names another key than the folder.
+ * The state of a cache folder: `committed` with a usable manifest, `missing` (no folder), or
+ * `broken` with the reason it cannot be reused. A folder is broken when its manifest is absent,
+ * unreadable, not valid JSON, not a manifest, or names another key than the folder.
  */
 export type CacheEntry =
   | { readonly state: "committed"; readonly manifest: Manifest }

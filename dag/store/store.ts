@@ -52,27 +52,35 @@ export class Store {
   }
 
   /**
-   * Opens an existing store for `index rebuild`. An `index.db` that SQLite cannot read is moved
-   * aside (with its -wal and -shm files) to `index.db.corrupt-<time>` and a fresh index is
-   * created; `movedAside` then names the moved database and `cause` says what SQLite reported.
+   * Opens an existing store for `index rebuild`. An `index.db` that SQLite cannot open, or whose
+   * pages fail `PRAGMA quick_check`, is moved aside (with its -wal and -shm files) to
+   * `index.db.corrupt-<time>` and a fresh index is created. `movedAside` then names the moved
+   * database and `cause` gives the error SQLite reported.
    */
   static async openToRebuild(root: string): Promise<{ store: Store; movedAside?: string; cause?: string }> {
     const absolute = requireStore(root);
+    const file = path.join(absolute, "index.db");
+    let cause: string | undefined;
     try {
-      return { store: await Store.open(absolute) };
+      const store = await Store.open(absolute);
+      cause = await store.index.damage();
+      if (cause === undefined) return { store };
+      await store.close();
     } catch (error) {
       if (!(error instanceof UnreadableIndexError)) throw error;
-      const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-      const movedAside = `${error.file}.corrupt-${stamp}`;
-      // SQLite finds a database's -wal and -shm files by name, so they keep the suffix after the new
-      // name. (SQLite itself may already have discarded a -wal file it could not read.)
-      for (const suffix of ["", "-wal", "-shm"]) {
-        await rename(`${error.file}${suffix}`, `${movedAside}${suffix}`).catch((failure: NodeJS.ErrnoException) => {
-          if (failure.code !== "ENOENT") throw new Error(`cannot move the unreadable index ${error.file}${suffix} aside: ${failure.message}`);
-        });
-      }
-      return { store: await Store.open(absolute), movedAside, cause: error.reason };
+      cause = error.reason;
     }
+
+    const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+    const movedAside = `${file}.corrupt-${stamp}`;
+    // SQLite finds a database's -wal and -shm files by name, so they keep the suffix after the new
+    // name. (SQLite itself may already have discarded a -wal file it could not read.)
+    for (const suffix of ["", "-wal", "-shm"]) {
+      await rename(`${file}${suffix}`, `${movedAside}${suffix}`).catch((failure: NodeJS.ErrnoException) => {
+        if (failure.code !== "ENOENT") throw new Error(`cannot move the unreadable index ${file}${suffix} aside: ${failure.message}`);
+      });
+    }
+    return { store: await Store.open(absolute), movedAside, cause };
   }
 
   nodeDir(key: NodeKey): string {
@@ -84,7 +92,7 @@ export class Store {
     return (await this.inspect(key)).state === "committed";
   }
 
-  /** What the cache holds for `key`: a committed node, nothing, or a broken folder and why it cannot be reused. */
+  /** Reports the state of the cache folder of `key`: committed, missing, or broken and why it cannot be reused. */
   inspect(key: NodeKey): Promise<CacheEntry> {
     return inspectEntry(this.nodeDir(key), key);
   }
@@ -149,7 +157,7 @@ export class Store {
 
   /**
    * Records a run by this process. Before that, runs whose process died are marked interrupted
-   * and tmp folders that no live process holds are removed, so that a killed run leaves nothing
+   * and tmp folders that no live process uses are removed, so that a killed run leaves nothing
    * behind once the next one starts.
    */
   async startRun(experiment: string, keys: readonly NodeKey[]): Promise<number> {
@@ -243,12 +251,12 @@ export class Store {
 
   /**
    * Deletes every cache entry that none of the newest `keepRuns` runs (and no run still
-   * running) references, the older run records, leftover tmp folders, and `scratch/<key>`
-   * folders that no kept run can resume: those of committed keys, and those of keys no kept
-   * run references; a key whose lock a live process holds always keeps its scratch folder.
-   * A run marked running whose process died counts as interrupted. `keepRuns` undefined keeps
-   * every run. Returns the deleted keys, scratch keys and bytes; with `dryRun`, what would be
-   * deleted, deleting nothing.
+   * running) references, the older run records, and leftover tmp folders. `keepRuns` undefined
+   * keeps every run, and a run marked running whose process died counts as interrupted.
+   * Also deletes the `scratch/<key>` folders that no kept run can resume: those of committed
+   * keys and of keys no kept run references. A key whose lock a live process holds keeps its
+   * scratch folder. Returns the deleted keys, scratch keys and bytes; with `dryRun`, the ones
+   * it would delete, deleting nothing.
    */
   async gc(keepRuns?: number, dryRun = false): Promise<GcResult> {
     const dead = await this.markDeadRunsInterrupted(dryRun);
@@ -340,7 +348,7 @@ function requireStore(root: string): string {
   return absolute;
 }
 
-/** What `Store.gc` deleted, or with `dryRun` would delete. */
+/** The keys and sizes that `Store.gc` deleted, or would delete with `dryRun`. */
 export interface GcResult {
   /** Cache entries, and the bytes they held. */
   readonly deleted: NodeKey[];

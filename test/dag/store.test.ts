@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -16,7 +16,7 @@ const keyA = ("ab" + "1".repeat(62)) as NodeKey;
 const keyB = ("ab" + "2".repeat(62)) as NodeKey;
 const keyC = ("cd" + "3".repeat(62)) as NodeKey;
 
-/** The pid of a process that has exited (the kernel does not reuse it within a test). */
+/** Returns the pid of a process that has exited (Linux hands out pids in sequence, so it is not reused within a test). */
 function deadPid(): number {
   return Number(spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout);
 }
@@ -277,6 +277,21 @@ describe("Store with an unreadable index", () => {
     }
   });
 
+  it("is moved aside by openToRebuild when pages are damaged", async () => {
+    for (let i = 0; i < 200; i++) await store.recordEvent(1, keyA, "start", "x".repeat(200));
+    await store.close();
+    // SQLite's default page size is 4096 bytes: page 1 (the schema) stays intact, the event pages do not.
+    const file = await open(path.join(root, "runs", "index.db"), "r+");
+    await file.write(Buffer.alloc(8192, 0x5a), 0, 8192, 4096);
+    await file.close();
+
+    const { store: repaired, movedAside, cause } = await Store.openToRebuild(path.join(root, "runs"));
+    store = repaired;
+    expect(cause).toMatch(/^SQLITE_CORRUPT/);
+    expect(path.basename(movedAside!)).toMatch(/^index\.db\.corrupt-/);
+    expect(await store.index.events(keyA)).toEqual([]);
+  });
+
   it("is not created by openToRebuild in a folder that holds no store", async () => {
     const empty = path.join(root, "empty");
     await mkdir(empty);
@@ -328,7 +343,7 @@ describe("Store.startRun", () => {
 describe("Store.gc of scratch folders", () => {
   const scratch = (key: NodeKey) => path.join(root, "runs", "scratch", key);
 
-  it("removes those no kept run can resume, and lists them in a dry run", async () => {
+  it("removes folders no kept run resumes", async () => {
     for (const key of [keyA, keyB, keyC]) await mkdir(scratch(key), { recursive: true });
     await writeFile(path.join(scratch(keyA), "checkpoint.bin"), "abc");
     // keyB: an interrupted run may resume it; keyC: this process holds its lock.
