@@ -169,6 +169,7 @@ export class Store {
   /**
    * Finds runs still recorded as running whose process ran on this host and no longer exists
    * (killed, or the machine rebooted) and, unless `dryRun`, marks them interrupted. Returns their ids.
+   * NOTE: a dead run whose pid the system has given to a new process still reads as running.
    */
   async markDeadRunsInterrupted(dryRun = false): Promise<Set<number>> {
     const dead = (await this.index.runningRuns()).filter((run) => isDeadHere(run)).map((run) => run.id);
