@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import type { Application } from "../dag/app.js";
 import { backendEnvironmentVariable } from "./backend.js";
 import { StudySchema, type StudyConfig } from "./experiment.js";
+import { unusedGpuWarning } from "./gpu-request.js";
 import { buildStudy } from "./pipeline.js";
 import { stages } from "./registry.js";
 
@@ -16,6 +17,8 @@ export const fanclApplication: Application<StudyConfig> = {
     if (process.env[backendEnvironmentVariable] === undefined) {
       process.env[backendEnvironmentVariable] = experiment.base.compute.backend;
     }
+    const warning = unusedGpuWarning(process.env[backendEnvironmentVariable]!);
+    if (warning !== undefined) process.stderr.write(`${warning}\n`);
     await buildStudy(experiment, graph);
   },
 };

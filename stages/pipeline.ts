@@ -12,11 +12,15 @@
 import path from "node:path";
 
 import type { ExperimentPoint, LoadedExperiment } from "../dag/app.js";
+import { ExperimentError, displayPath } from "../dag/experiment/yaml.js";
 import type { GraphBuilder, InputRef, NodeRef } from "../dag/graph.js";
-import { discoverCases, type CaseFiles } from "../src/data/dataset.js";
+import type { CaseFiles } from "../src/data/dataset.js";
 import { kFoldSplit } from "../src/data/split.js";
 import { syntheticCaseId } from "../src/synth/generate.js";
+import { backendEnvironmentVariable } from "./backend.js";
+import { listDatasetRoot } from "./dataset-inputs.js";
 import type { StudyConfig } from "./experiment.js";
+import { checkStudy } from "./study-checks.js";
 import type { TrainParams } from "./train.js";
 
 /** The case source of one point: synthetic cases from a node, or files discovered under a root. */
@@ -32,13 +36,22 @@ export async function buildStudy(
   experiment: LoadedExperiment<StudyConfig>,
   graph: GraphBuilder,
 ): Promise<void> {
+  checkStudy(experiment, process.env[backendEnvironmentVariable] ?? experiment.base.compute.backend);
+  const file = displayPath(experiment.file);
   const discovered = new Map<string, readonly CaseFiles[]>();
   const evaluations: NodeRef[] = [];
   const trainings: NodeRef[] = [];
   const entries: { variant: string; fold: number }[] = [];
 
   for (const point of experiment.points) {
-    const source = await caseSource(point.config, graph, discovered);
+    const source = await caseSource(point.config, graph, discovered, file);
+    const folds = point.config.cross_validation.folds;
+    if (folds > source.ids.length) {
+      throw new ExperimentError([
+        `${file}: cross_validation.folds: ${folds} folds need at least ${folds} cases but the dataset has ` +
+          `${source.ids.length}; lower cross_validation.folds or add cases`,
+      ]);
+    }
     const perFold = buildPoint(point, source, graph);
     perFold.forEach(({ evaluation, training }, fold) => {
       evaluations.push(evaluation);
@@ -65,19 +78,19 @@ async function caseSource(
   config: StudyConfig,
   graph: GraphBuilder,
   discovered: Map<string, readonly CaseFiles[]>,
+  file: string,
 ): Promise<CaseSource> {
   const root = config.dataset.root;
   if (root !== null) {
     const absolute = path.resolve(root);
     let cases = discovered.get(absolute);
     if (cases === undefined) {
-      cases = await discoverCases(absolute);
+      try {
+        cases = await listDatasetRoot(absolute);
+      } catch (error) {
+        throw new ExperimentError([`${file}: dataset.root: ${(error as Error).message}`]);
+      }
       discovered.set(absolute, cases);
-    }
-    if (cases.length === 0) {
-      throw new Error(
-        `dataset.root ${absolute} contains no BraTS case folders; point dataset.root at the folder that contains one folder per case`,
-      );
     }
     const byId = new Map(cases.map((c) => [c.id, c]));
     const caseFileRefs = (c: CaseFiles) =>
@@ -91,10 +104,10 @@ async function caseSource(
 
   const synthetic = config.dataset.synthetic;
   if (synthetic === null) {
-    throw new Error(
-      "dataset.root is not set and dataset.synthetic is null, so the experiment has no cases; " +
+    throw new ExperimentError([
+      `${file}: dataset.root is not set and dataset.synthetic is null, so the experiment has no cases; ` +
         "pass --set dataset.root=PATH (a folder of BraTS case folders) or give dataset.synthetic",
-    );
+    ]);
   }
   const synth = graph.node(
     "synth",
@@ -198,14 +211,9 @@ function buildCurricula(
   trainingIds: (fold: number) => string[],
   graph: GraphBuilder,
 ): Map<string, NodeRef> {
-  const depths = [...config.mining.depths].sort((a, b) => a - b);
   // Stage j trains on C_j = E_{d1} ∪ … ∪ E_{dj}; the stage after the last one uses G alone.
-  if (config.curriculum.stage_epochs.length > depths.length) {
-    throw new Error(
-      `curriculum.stage_epochs has ${config.curriculum.stage_epochs.length} entries but mining.depths has only ${depths.length}; ` +
-        "curriculum stage j needs the mining nets of the j shallowest depths, so give at most one stage per depth",
-    );
-  }
+  // checkStudy has made sure there is a depth for every stage.
+  const depths = [...config.mining.depths].sort((a, b) => a - b);
 
   // outOfFold[d][f]: predictions of the depth-d mining net on the cases held out of fold f.
   const outOfFold = depths.map((depth) =>

@@ -1,0 +1,190 @@
+/**
+ * Checks of an experiment that the schema cannot state, made when the graph is built: settings
+ * that only fail together (network depth and patch size, the report's baseline and the variants,
+ * the FGA head and the WASM heap). Without them `plan` accepts what `run` rejects hours later.
+ */
+import type { ExperimentPoint, LoadedExperiment } from "../dag/app.js";
+import { ExperimentError, displayPath } from "../dag/experiment/yaml.js";
+import type { StudyConfig } from "./experiment.js";
+
+/**
+ * Largest heap the WASM backend can grow to: the 32-bit address space less one 64 KiB page
+ * (`getHeapMax()` in @tensorflow/tfjs-backend-wasm 4.22).
+ */
+export const WASM_HEAP_BYTES = 4_294_901_760;
+
+/**
+ * Share of the heap the FGA head may take; the U-Net's activations, the weights and the batch
+ * need the rest.
+ */
+const FGA_HEAP_SHARE = 0.5;
+
+/**
+ * Float32 values alive at the peak of one training step (forward and backward), per sample:
+ * about 20 tensors of the attention's size K·N_p² (A, Â and the ops between them, the golden
+ * A*, the loss's difference, and their gradients), and about 512 values per voxel for φ1's
+ * 64-channel hidden layer and its gradients. Fitted to `tf.profile` peaks of the quickstart
+ * network (K = 4, p = 4, batch 2) at 32³ and 40³ patches on TF.js 4.22's CPU backend.
+ */
+const ATTENTION_COPIES = 20;
+const PHI1_VALUES_PER_VOXEL = 512;
+
+export interface FgaMemory {
+  /** N_p: patches of p³ voxels in one training patch (each axis rounded up, as the head pads). */
+  readonly patches: number;
+  readonly bytes: number;
+}
+
+/** Estimates the FGA head's peak memory in one training step; shape of the patch is [D, H, W]. */
+export function fgaTrainingMemory(options: {
+  readonly patchSize: readonly [number, number, number];
+  readonly fgaPatchSize: number;
+  readonly batchSize: number;
+  readonly numClasses: number;
+}): FgaMemory {
+  const { patchSize, fgaPatchSize: p, batchSize, numClasses } = options;
+  const patches = patchSize.reduce((product, axis) => product * Math.ceil(axis / p), 1);
+  const voxels = patchSize[0] * patchSize[1] * patchSize[2];
+  const floats = batchSize * (ATTENTION_COPIES * numClasses * patches * patches + PHI1_VALUES_PER_VOXEL * voxels);
+  return { patches, bytes: floats * 4 };
+}
+
+/** The part of the WASM heap the FGA head may use. */
+export const fgaMemoryBudget = Math.floor(WASM_HEAP_BYTES * FGA_HEAP_SHARE);
+
+/** Says why an FGA training cannot fit the WASM or CPU backend, or returns undefined when it fits. */
+export function fgaMemoryProblem(config: {
+  readonly patchSize: readonly [number, number, number];
+  readonly fgaPatchSize: number;
+  readonly batchSize: number;
+  readonly numClasses: number;
+  readonly backend: string;
+}): string | undefined {
+  const memory = fgaTrainingMemory(config);
+  if (memory.bytes <= fgaMemoryBudget) return undefined;
+  const [d, h, w] = config.patchSize;
+  const p = config.fgaPatchSize;
+  return (
+    `training.patch_size [${d}, ${h}, ${w}] with fga.patch_size ${p} gives N_p = ${memory.patches} FGA patches, ` +
+    `so the FGA head needs about ${gib(memory.bytes)} GiB per training step (${config.numClasses}·N_p² attention ` +
+    `values and their gradients for each of ${config.batchSize} samples), more than the ${gib(fgaMemoryBudget)} GiB ` +
+    `it can have on the ${config.backend} backend (whose heap is at most ${gib(WASM_HEAP_BYTES)} GiB); ` +
+    `lower training.patch_size or training.batch_size, raise fga.patch_size (N_p falls with its cube), ` +
+    `or train on a GPU with compute.backend: tensorflow-gpu`
+  );
+}
+
+function gib(bytes: number): string {
+  return (bytes / 2 ** 30).toFixed(1);
+}
+
+/** Backends whose memory is the WASM heap or the process's own; the native ones manage their own. */
+export function isHeapBackend(backend: string): boolean {
+  return backend === "wasm" || backend === "cpu";
+}
+
+/**
+ * Checks every point of the experiment and throws one `ExperimentError` listing every problem,
+ * each naming the file, the point when there are several, the keys and the fix. `backend` is the
+ * preference in effect (FANCL_BACKEND or compute.backend).
+ */
+export function checkStudy(experiment: LoadedExperiment<StudyConfig>, backend: string): void {
+  const file = displayPath(experiment.file);
+  const problems: string[] = [];
+  const several = experiment.points.length > 1;
+
+  // A problem most points share (a --set, a base setting) is listed once, with the points it affects.
+  const pointsWith = new Map<string, string[]>();
+  for (const point of experiment.points) {
+    for (const problem of pointProblems(point, backend)) {
+      pointsWith.set(problem, [...(pointsWith.get(problem) ?? []), point.name]);
+    }
+  }
+  for (const [problem, names] of pointsWith) {
+    const where = !several || names.length === experiment.points.length
+      ? file
+      : `${file}: ${names.length === 1 ? "variant" : "variants"} ${names.join(", ")}`;
+    problems.push(`${where}: ${problem}`);
+  }
+
+  const names = experiment.points.map((point) => point.name);
+  const baseline = experiment.base.report.baseline;
+  if (!names.includes(baseline)) {
+    const known = several
+      ? `the variants are ${names.join(", ")}`
+      : `a file without variants has the single point "${names[0]}"`;
+    problems.push(
+      `${file}: report.baseline: "${baseline}" is not a variant of this experiment (${known}); ` +
+        "set report.baseline to the variant the others are compared with",
+    );
+  }
+
+  if (problems.length > 0) throw new ExperimentError(problems);
+}
+
+function pointProblems(point: ExperimentPoint<StudyConfig>, backend: string): string[] {
+  const config = point.config;
+  const patch = config.training.patch_size;
+  const problems: string[] = [];
+
+  if (config.dataset.root === null && config.dataset.synthetic === null) {
+    problems.push(
+      "dataset.root is not set and dataset.synthetic is null, so the experiment has no cases; " +
+        "pass --set dataset.root=PATH (a folder of BraTS case folders) or give dataset.synthetic",
+    );
+  }
+
+  const depthProblem = (key: string, depth: number): string | undefined => {
+    const factor = 2 ** (depth - 1);
+    if (patch.every((axis) => axis % factor === 0)) return undefined;
+    const deepest = Math.min(...patch.map(deepestFor));
+    const fitted = patch.map((axis) => Math.max(factor, Math.round(axis / factor) * factor));
+    return (
+      `${key} ${depth} halves the patch ${depth - 1} times, so every axis of training.patch_size must be ` +
+      `divisible by 2^${depth - 1} = ${factor}, but it is [${patch.join(", ")}]; ` +
+      `use a training.patch_size such as [${fitted.join(", ")}], or at most ${deepest} stages for this patch`
+    );
+  };
+  const stages = depthProblem("network.stages:", config.network.stages);
+  if (stages !== undefined) problems.push(stages);
+
+  if (config.curriculum.enabled) {
+    const depths = config.mining.depths;
+    if (depths.length === 0) {
+      problems.push(
+        "mining.depths is empty but curriculum.enabled is true; the curriculum is mined by the nets of these " +
+          "depths, so give at least one depth (e.g. mining.depths: [2, 3]) or set curriculum.enabled: false",
+      );
+    }
+    for (const depth of depths) {
+      const problem = depthProblem(`mining.depths: depth`, depth);
+      if (problem !== undefined) problems.push(problem);
+    }
+    if (config.curriculum.stage_epochs.length > depths.length) {
+      problems.push(
+        `curriculum.stage_epochs has ${config.curriculum.stage_epochs.length} entries but mining.depths has ` +
+          `only ${depths.length}; curriculum stage j needs the mining nets of the j shallowest depths, so give ` +
+          "at most one stage per depth",
+      );
+    }
+  }
+
+  if (config.fga.enabled && isHeapBackend(backend)) {
+    const problem = fgaMemoryProblem({
+      patchSize: patch,
+      fgaPatchSize: config.fga.patch_size,
+      batchSize: config.training.batch_size,
+      numClasses: 4,
+      backend,
+    });
+    if (problem !== undefined) problems.push(`compute.backend ${backend}: ${problem}`);
+  }
+  return problems;
+}
+
+/** Most U-Net stages an axis of this length allows: one more than the times it halves evenly. */
+function deepestFor(axis: number): number {
+  let stages = 1;
+  while (axis % 2 ** stages === 0) stages++;
+  return stages;
+}
