@@ -25,3 +25,17 @@ export async function stageBackend(log: (message: string) => void): Promise<Back
     if (verbose || !line.includes("not available")) log(line);
   });
 }
+
+/**
+ * The WASM backend reports an exhausted heap as "memory access out of bounds" (a RangeError or a
+ * WebAssembly.RuntimeError, depending on where the access fails) with a stack of WASM frames. Returns an error that says so and which settings to lower, with the
+ * original as its cause; any other error is returned unchanged.
+ */
+export function explainHeapExhaustion(error: unknown, settings: string): unknown {
+  if (!(error instanceof Error) || !error.message.includes("memory access out of bounds")) return error;
+  return new Error(
+    `the WASM backend's heap (at most 4 GiB) ran out (${error.message}); lower ${settings}, ` +
+      "or run on a GPU with compute.backend: tensorflow-gpu",
+    { cause: error },
+  );
+}

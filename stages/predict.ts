@@ -29,7 +29,7 @@ export const predictStage = defineStage<typeof PredictParams.Type>({
     return { cpu: 1, gpus: onGpu ? 1 : 0, gpuMemoryMiB: onGpu ? 4096 : 0 };
   },
   run: async (ctx) => {
-    const { stageBackend } = await import("./backend.js");
+    const { explainHeapExhaustion, stageBackend } = await import("./backend.js");
     const { predictVolume } = await import("../src/infer/sliding-window.js");
     const { loadNetwork } = await import("../src/nn/network.js");
     const { writeNifti } = await import("../src/nifti/write.js");
@@ -49,6 +49,12 @@ export const predictStage = defineStage<typeof PredictParams.Type>({
         patchSize: ctx.params.patchSize,
         mirror: ctx.params.mirror,
         onProgress: (fraction) => ctx.progress((i + fraction) / caseDirs.length, preprocessed.id),
+      }).catch((error: unknown) => {
+        throw explainHeapExhaustion(
+          error,
+          `training.patch_size (now [${ctx.params.patchSize.join(", ")}]; prediction slides a window of that size)` +
+            (network.config.fga.enabled ? ` or raise fga.patch_size (now ${network.config.fga.patchSize})` : ""),
+        );
       });
       await fs.writeFile(path.join(ctx.outDir, "labels", `${preprocessed.id}.u8`), labels);
       const original = restoreLabels(labels, preprocessed.meta);

@@ -76,11 +76,24 @@ export const trainStage = defineStage<TrainParams>({
   },
   run: async (ctx) => {
     // Loaded here, not at the top: every worker imports the registry, and most never train.
-    const { stageBackend } = await import("./backend.js");
+    const { explainHeapExhaustion, stageBackend } = await import("./backend.js");
+    const { fgaMemoryProblem, isHeapBackend } = await import("./study-checks.js");
     const { saveNetwork } = await import("../src/nn/network.js");
     const { loadPreprocessed } = await import("../src/preprocess/storage.js");
     const { trainNetwork } = await import("../src/train/trainer.js");
     const backend = await stageBackend(ctx.log);
+    const { network: net, schedule } = ctx.params;
+    // With compute.backend auto, the backend is only known here; reject before any case is loaded.
+    if (net.fga.enabled && isHeapBackend(backend.name)) {
+      const problem = fgaMemoryProblem({
+        patchSize: schedule.patchSize,
+        fgaPatchSize: net.fga.patchSize,
+        batchSize: schedule.batchSize,
+        numClasses: net.numClasses,
+        backend: backend.name,
+      });
+      if (problem !== undefined) throw new Error(problem);
+    }
     const caseDirs = asList(ctx.inputs.cases);
     const curriculumDirs = asList(ctx.inputs.curricula);
 
@@ -103,17 +116,23 @@ export const trainStage = defineStage<TrainParams>({
       }
     }
 
-    const network: NetworkConfig = ctx.params.network;
+    const network: NetworkConfig = net;
     const result = await trainNetwork({
       cases,
       validation,
       network,
-      schedule: ctx.params.schedule,
+      schedule,
       seed: ctx.params.seed,
       checkpointDir: ctx.scratchDir,
       onProgress: (fraction, message) => ctx.progress(fraction, message),
       onResume: (epoch) => ctx.log(`resuming at epoch ${epoch + 1} from the checkpoint in ${ctx.scratchDir}`),
       signal: ctx.signal,
+    }).catch((error: unknown) => {
+      throw explainHeapExhaustion(
+        error,
+        `training.patch_size (now [${schedule.patchSize.join(", ")}]) or training.batch_size (now ${schedule.batchSize})` +
+          (net.fga.enabled ? `, or raise fga.patch_size (now ${net.fga.patchSize})` : ""),
+      );
     });
 
     const modelDir = path.join(ctx.outDir, "model");
