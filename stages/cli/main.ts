@@ -3,7 +3,13 @@
  * verbs are made by dag/cli from the FANCL application, and the verbs that need both (predict,
  * report) live beside this file. Modules load lazily so that `fancl --help` stays instant.
  */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { closest } from "../../dag/experiment/suggest.js";
 import type { Command } from "../../src/cli/command.js";
+import { gpusArgument, noteRequestedGpus } from "../gpu-request.js";
 
 type Loader = () => Promise<Command>;
 
@@ -62,7 +68,7 @@ function overview(): string {
   return [
     "fancl: FANCL brain-metastasis segmentation as a cached experiment DAG",
     "",
-    "Usage: fancl VERB [options]     (fancl VERB --help for a verb's options)",
+    "Usage: fancl VERB [options]     (fancl VERB --help for a verb's options; fancl --version)",
     "",
     "Verbs:",
     ...lines,
@@ -76,11 +82,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(overview());
     return verb === undefined ? 2 : 0;
   }
+  if (verb === "--version" || verb === "-V") {
+    process.stdout.write(`fancl ${packageVersion()}\n`);
+    return 0;
+  }
   const entry = verbs[verb];
   if (entry === undefined) {
     process.stderr.write(`fancl: unknown verb "${verb}"${suggest(verb)}\n\n${overview()}`);
     return 2;
   }
+  if (verb === "run") noteRequestedGpus(gpusArgument(rest));
   const command = await entry.load();
   if (rest.includes("--help") || rest.includes("-h")) {
     process.stdout.write(command.usage.endsWith("\n") ? command.usage : command.usage + "\n");
@@ -95,7 +106,31 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/**
+ * "; did you mean "plan"?" for a likely typo of a verb or the start of exactly one, else nothing
+ * (the overview below it lists every verb).
+ */
 function suggest(verb: string): string {
-  const close = Object.keys(verbs).find((name) => name.startsWith(verb.slice(0, 2)));
+  const names = Object.keys(verbs);
+  const starting = names.filter((name) => verb.length >= 2 && name.startsWith(verb));
+  const close = closest(verb, names) ?? (starting.length === 1 ? starting[0] : undefined);
   return close === undefined ? "" : `; did you mean "${close}"?`;
+}
+
+/**
+ * The version in fancl's package.json, found by walking up from this module: it runs from
+ * stages/cli/ under vitest, from dist/stages/cli/ after tsc and from dist/bundle/ once bundled.
+ */
+function packageVersion(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const file = path.join(dir, "package.json");
+    if (existsSync(file)) {
+      const manifest = JSON.parse(readFileSync(file, "utf8")) as { name?: string; version?: string };
+      if (manifest.name === "fancl" && manifest.version !== undefined) return manifest.version;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error("cannot find fancl's package.json above the CLI's module to read the version");
+    dir = parent;
+  }
 }
