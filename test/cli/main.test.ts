@@ -1,0 +1,92 @@
+/**
+ * The `fancl` launcher and verb dispatch, through the built CLI (`npm run build` first): a reader
+ * that closes the pipe early, `--version`, suggestions for a mistyped verb, and `synth`'s range.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const repo = process.cwd();
+const cli = path.join(repo, "bin", "fancl.js");
+const quickstart = path.join(repo, "experiments", "quickstart.yaml");
+
+function fancl(args: readonly string[]): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8" });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * Runs the CLI with its stdout pipe closed by the reader before the CLI writes (what `| head -1`
+ * does once it has its line) and returns the exit code and stderr.
+ */
+function withClosedStdout(args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stderr }));
+  });
+}
+
+describe("a closed stdout", () => {
+  let store: string;
+  beforeAll(() => {
+    store = mkdtempSync(path.join(os.tmpdir(), "cli-fix-pipe-"));
+  });
+  afterAll(() => rmSync(store, { recursive: true, force: true }));
+
+  const verbs: Record<string, () => string[]> = {
+    "plan --json": () => ["plan", quickstart, "--json", "--store", store],
+    "--help": () => ["--help"],
+    "show --help": () => ["show", "--help"],
+    "info --help": () => ["info", "--help"],
+    "--version": () => ["--version"],
+  };
+  for (const [name, args] of Object.entries(verbs)) {
+    it(`ends ${name} quietly with exit 0`, async () => {
+      const { code, stderr } = await withClosedStdout(args());
+      expect(stderr).not.toContain("EPIPE");
+      expect(stderr).not.toContain("Unhandled");
+      expect(code).toBe(0);
+    });
+  }
+});
+
+describe("fancl --version", () => {
+  it("prints the version in package.json", () => {
+    const manifest = JSON.parse(readFileSync(path.join(repo, "package.json"), "utf8")) as { version: string };
+    const result = fancl(["--version"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`fancl ${manifest.version}\n`);
+  });
+});
+
+describe("an unknown verb", () => {
+  it("suggests the verb one letter away", () => {
+    const result = fancl(["pln"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('unknown verb "pln"; did you mean "plan"?');
+  });
+
+  it("suggests the one verb it starts", () => {
+    expect(fancl(["predi"]).stderr).toContain('did you mean "predict"?');
+  });
+
+  it("suggests nothing for a word close to no verb", () => {
+    const result = fancl(["xyzzy"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).not.toContain("did you mean");
+  });
+});
+
+describe("fancl synth --cases", () => {
+  it("states the range it accepts, which starts at 1", () => {
+    const result = fancl(["synth", "--out", path.join(os.tmpdir(), "cli-fix-never-written"), "--cases", "two", "--seed", "1"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("[1, 99999]");
+  });
+});
