@@ -3,6 +3,7 @@
  * a prefix of it) in the store, or as a model folder.
  */
 import { existsSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
@@ -22,10 +23,14 @@ own grid, with its geometry.
   --backend NAME    auto, tensorflow-gpu, tensorflow, wasm or cpu (default auto)
 `;
 
+/**
+ * A model folder, or a train node's key or key prefix resolved as `fancl show` resolves it; a
+ * folder of that name wins over a key.
+ */
 async function resolveModelDir(model: string, storeRoot: string): Promise<string> {
   if (existsSync(path.join(model, "model.json"))) return path.resolve(model);
   if (existsSync(path.join(model, "model", "model.json"))) return path.resolve(model, "model");
-  if (!/^[0-9a-f]{4,64}$/.test(model)) {
+  if (!/^[0-9a-fA-F]{1,64}$/.test(model)) {
     throw new UsageError(
       `--model ${model} is neither a model folder (with model.json) nor a node key; give a train node's key from \`fancl plan\``,
     );
@@ -34,7 +39,8 @@ async function resolveModelDir(model: string, storeRoot: string): Promise<string
   const store = await Store.openExisting(storeRoot);
   try {
     const key = await store.resolveKeyPrefix(model).catch((error: Error) => {
-      throw new UsageError(`--model ${model}: ${error.message}; list the train nodes' keys with \`fancl plan FILE\``);
+      const folder = existsSync(model) ? `the folder ${model} has no model.json, and ` : "";
+      throw new UsageError(`--model ${model}: ${folder}${error.message}; list the train nodes' keys with \`fancl plan FILE\``);
     });
     const manifest = await store.manifest(key);
     if (manifest?.kind !== "train") {
@@ -46,6 +52,17 @@ async function resolveModelDir(model: string, storeRoot: string): Promise<string
     return path.join(store.nodeDir(key), "model");
   } finally {
     await store.close();
+  }
+}
+
+/** Checks that the case folder exists before the model and the tensor backend are loaded. */
+async function checkCaseDir(dir: string): Promise<void> {
+  const info = await stat(dir).catch(() => undefined);
+  if (info === undefined) {
+    throw new UsageError(`--case ${dir}: no such folder; give the folder that holds the case's four modality files`);
+  }
+  if (!info.isDirectory()) {
+    throw new UsageError(`--case ${dir} is a file, not a folder; give the folder that holds the case's four modality files`);
   }
 }
 
@@ -72,6 +89,7 @@ export const predictCommand: Command = {
     if (!values.out.endsWith(".nii.gz")) {
       throw new UsageError(`--out ${values.out} must end in .nii.gz`);
     }
+    await checkCaseDir(values.case);
     const modelDir = await resolveModelDir(values.model, values.store);
 
     const { initBackend } = await import("../../src/tensor/backend.js");
