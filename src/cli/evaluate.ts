@@ -1,5 +1,6 @@
 /** `fancl evaluate`: Dice and HD95 per case and region, from label files or folders. */
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { parseArgs } from "node:util";
 
 import { normaliseLabels } from "../data/labels.js";
@@ -109,6 +110,18 @@ function choice<T extends string>(flag: string, text: string | undefined, allowe
   throw new UsageError(`${flag} ${text} is not one of ${allowed.join(", ")}; e.g. ${flag} ${fallback}`);
 }
 
+/** Writes the table to --out, creating its folder as `fancl predict` does for its output. */
+async function writeOut(file: string, text: string): Promise<void> {
+  try {
+    await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+    await writeFile(file, text);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === "EISDIR" ? "it is a folder" : code === "ENOTDIR" ? "a part of its path is a file, not a folder" : (error as Error).message;
+    throw new UsageError(`--out ${file} cannot be written: ${reason}; give the path of a file to write the scores to`);
+  }
+}
+
 export const evaluateCommand: Command = {
   name: "evaluate",
   summary: "score predicted label maps against the ground truth (Dice, HD95 per region)",
@@ -144,7 +157,7 @@ export const evaluateCommand: Command = {
 
     const text = formatRows(rows, format, definition);
     if (values.out === undefined) process.stdout.write(text);
-    else await writeFile(values.out, text);
+    else await writeOut(values.out, text);
     return 0;
   },
 };

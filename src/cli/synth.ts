@@ -20,11 +20,11 @@ gives the same bytes, and case i is the same whatever N is.
   --spacing MM    isotropic voxel size in mm (default ${DEFAULT_SPACING_MM})
 `;
 
-function wholeNumber(flag: string, text: string | undefined, max: number): number {
+function wholeNumber(flag: string, text: string | undefined, min: number, max: number): number {
   if (text === undefined) throw new UsageError(`${flag} is required\n\n${usage}`);
   const value = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value > max) {
-    throw new UsageError(`${flag} ${text} is not a whole number in [0, ${max}]; e.g. ${flag} 8`);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(`${flag} ${text} is not a whole number in [${min}, ${max}]; e.g. ${flag} 8`);
   }
   return value;
 }
@@ -70,9 +70,11 @@ export const synthCommand: Command = {
     }
 
     if (values.out === undefined || values.out === "") throw new UsageError(`--out DIR is required\n\n${usage}`);
-    const cases = wholeNumber("--cases", values.cases, 99999);
-    if (cases === 0) throw new UsageError("--cases 0 would write an empty dataset; give at least 1, e.g. --cases 8");
-    const seed = wholeNumber("--seed", values.seed, 2 ** 32 - 1);
+    if (values.cases?.trim() === "0") {
+      throw new UsageError("--cases 0 would write an empty dataset; give at least 1, e.g. --cases 8");
+    }
+    const cases = wholeNumber("--cases", values.cases, 1, 99999);
+    const seed = wholeNumber("--seed", values.seed, 0, 2 ** 32 - 1);
     const shape = values.shape === undefined ? DEFAULT_SHAPE : parseShape(values.shape);
     const spacing = values.spacing === undefined ? DEFAULT_SPACING_MM : parseSpacing(values.spacing);
 
