@@ -28,7 +28,7 @@ export async function stageBackend(log: (message: string) => void): Promise<Back
 
 /**
  * The WASM backend reports an exhausted heap as "memory access out of bounds" (a RangeError or a
- * WebAssembly.RuntimeError, depending on where the access fails) with a stack of WASM frames. Returns an error that says so and which settings to lower, with the
+ * WebAssembly.RuntimeError, depending on where the access fails) with a stack of WASM frames. Returns an error that names the cause and the settings to lower, with the
  * original as its cause; any other error is returned unchanged.
  */
 export function explainHeapExhaustion(error: unknown, settings: string): unknown {

@@ -1,5 +1,5 @@
 /**
- * Lists the cases of a dataset root when the graph is built, and finds the case files behind a
+ * Lists the cases of a dataset root when the graph is built. Finds the case files behind a
  * stage's dataset input: either the `cases/` folder of a `synth` node, or dataset files passed
  * one by one (grouped back into cases by their folder).
  */
@@ -9,8 +9,8 @@ import { discoverCases, type CaseFiles } from "../src/data/dataset.js";
 import { asList } from "./io.js";
 
 /**
- * The cases under a dataset root, sorted by id. Every case is trained on or scored in the
- * cross-validation, so a case folder without a segmentation is an error naming every such folder.
+ * Lists the cases under a dataset root, sorted by id. Cross-validation trains on or scores every
+ * case, so a case folder without a segmentation is an error that names every such folder.
  */
 export async function listDatasetRoot(root: string): Promise<readonly CaseFiles[]> {
   const cases = await discoverCases(root);

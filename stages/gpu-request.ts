@@ -1,5 +1,5 @@
 /**
- * Warns when `fancl run --gpus` asks for GPUs that the tensor backend will not use: the GPU lease
+ * Warns when `fancl run --gpus` requests GPUs that the tensor backend will not use: the GPU lease
  * is the engine's, the backend the experiment's (compute.backend, or FANCL_BACKEND), and without
  * this line a study meant for a GPU trains on WASM without a word.
  */

@@ -20,11 +20,12 @@ export const WASM_HEAP_BYTES = 4_294_901_760;
 const FGA_HEAP_SHARE = 0.5;
 
 /**
- * Float32 values alive at the peak of one training step (forward and backward), per sample:
- * about 20 tensors of the attention's size K·N_p² (A, Â and the ops between them, the golden
- * A*, the loss's difference, and their gradients), and about 512 values per voxel for φ1's
- * 64-channel hidden layer and its gradients. Fitted to `tf.profile` peaks of the quickstart
- * network (K = 4, p = 4, batch 2) at 32³ and 40³ patches on TF.js 4.22's CPU backend.
+ * Float32 values alive per sample at the peak of one training step (forward and backward), an
+ * estimate. About 20 tensors have the attention's size K·N_p²: A, Â and the ops between them, the
+ * golden A*, the loss's difference, and their gradients. About 512 values per voxel belong to
+ * φ1's 64-channel hidden layer and its gradients.
+ * NOTE: both numbers are fitted to two `tf.profile` peaks (quickstart network, K = 4, p = 4,
+ * batch 2, 32³ and 40³ patches) on TF.js 4.22's CPU backend, not measured on WASM.
  */
 const ATTENTION_COPIES = 20;
 const PHI1_VALUES_PER_VOXEL = 512;
@@ -35,7 +36,7 @@ export interface FgaMemory {
   readonly bytes: number;
 }
 
-/** Estimates the FGA head's peak memory in one training step; shape of the patch is [D, H, W]. */
+/** Estimates the FGA head's peak memory in one training step, for a patch of shape [D, H, W]. */
 export function fgaTrainingMemory(options: {
   readonly patchSize: readonly [number, number, number];
   readonly fgaPatchSize: number;
@@ -52,7 +53,7 @@ export function fgaTrainingMemory(options: {
 /** The part of the WASM heap the FGA head may use. */
 export const fgaMemoryBudget = Math.floor(WASM_HEAP_BYTES * FGA_HEAP_SHARE);
 
-/** Says why an FGA training cannot fit the WASM or CPU backend, or returns undefined when it fits. */
+/** Returns why an FGA training cannot fit the WASM or CPU backend, or undefined when it fits. */
 export function fgaMemoryProblem(config: {
   readonly patchSize: readonly [number, number, number];
   readonly fgaPatchSize: number;

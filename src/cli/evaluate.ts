@@ -116,8 +116,11 @@ async function writeOut(file: string, text: string): Promise<void> {
     await mkdir(path.dirname(path.resolve(file)), { recursive: true });
     await writeFile(file, text);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === "EISDIR" ? "it is a folder" : code === "ENOTDIR" ? "a part of its path is a file, not a folder" : (error as Error).message;
+    const reasons: Record<string, string> = {
+      EISDIR: "it is a folder",
+      ENOTDIR: "a part of its path is a file, not a folder",
+    };
+    const reason = reasons[(error as NodeJS.ErrnoException).code ?? ""] ?? (error as Error).message;
     throw new UsageError(`--out ${file} cannot be written: ${reason}; give the path of a file to write the scores to`);
   }
 }

@@ -70,7 +70,7 @@ export const reportCommand: Command = {
   },
 };
 
-/** The committed report node of a run's graph, if it has one (the last in graph order). */
+/** Finds the committed report node of a run's graph, if it has one (the last in graph order). */
 async function committedReport(store: Store, run: RunRecord): Promise<NodeKey | undefined> {
   for (const key of [...run.nodes].reverse()) {
     if ((await store.manifest(key))?.kind === "report" && (await store.has(key))) return key;
@@ -83,8 +83,8 @@ function describeRun(run: RunRecord): string {
 }
 
 /**
- * The report of the newest run that has one; when no run has one, the newest cached report node,
- * found from the manifests (the index forgets its runs when it is rebuilt).
+ * Finds the report of the newest run that has one. When no run has one, it takes the newest
+ * cached report node from the manifests, because a rebuilt index has lost its runs.
  */
 async function latestReport(store: Store): Promise<Found | undefined> {
   const runs = await store.runs();

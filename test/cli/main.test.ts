@@ -72,6 +72,10 @@ describe("an unknown verb", () => {
     expect(result.stderr).toContain('unknown verb "pln"; did you mean "plan"?');
   });
 
+  it("suggests the verb whose letters are swapped", () => {
+    expect(fancl(["lpan"]).stderr).toContain('did you mean "plan"?');
+  });
+
   it("suggests the one verb it starts", () => {
     expect(fancl(["predi"]).stderr).toContain('did you mean "predict"?');
   });

@@ -27,7 +27,7 @@ function fancl(args: readonly string[]): { code: number | null; stdout: string; 
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** Every committed key of a store with its kind, read from the manifests on disk. */
+/** Reads the kind of every committed key of a store from the manifests on disk. */
 function cachedKinds(store: string): Map<string, string> {
   const kinds = new Map<string, string>();
   const cache = path.join(store, "cache");
@@ -40,7 +40,7 @@ function cachedKinds(store: string): Map<string, string> {
   return kinds;
 }
 
-/** The shortest prefix of `key` that no other key starts with. */
+/** Returns the shortest prefix of `key` that no other key starts with. */
 function uniquePrefix(key: string, keys: readonly string[]): string {
   for (let length = 1; ; length++) {
     const prefix = key.slice(0, length);
@@ -144,7 +144,7 @@ describe("fancl predict --model", () => {
     const missing = path.join(dir, "no-such-case");
     const result = fancl(["predict", "--model", "ab", "--case", missing, "--out", path.join(dir, "x.nii.gz"), "--store", store]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`--case ${missing}: no such folder`);
+    expect(result.stderr).toContain(`--case ${missing}: folder not found`);
     expect(result.stderr).not.toContain("ENOENT");
     expect(result.stderr).not.toContain("tensor backend");
   });
