@@ -161,6 +161,13 @@ function pointProblems(point: ExperimentPoint<StudyConfig>, backend: string): st
       const problem = depthProblem(`mining.depths: depth`, depth);
       if (problem !== undefined) problems.push(problem);
     }
+    const curriculumEpochs = config.curriculum.stage_epochs.reduce((sum, stage) => sum + stage, 0);
+    if (curriculumEpochs > config.training.epochs) {
+      problems.push(
+        `curriculum.stage_epochs add up to ${curriculumEpochs} but training.epochs is ${config.training.epochs}; the curriculum ` +
+          "stages run inside the training, so lower curriculum.stage_epochs or raise training.epochs",
+      );
+    }
     if (config.curriculum.stage_epochs.length > depths.length) {
       problems.push(
         `curriculum.stage_epochs has ${config.curriculum.stage_epochs.length} entries but mining.depths has ` +
@@ -168,6 +175,18 @@ function pointProblems(point: ExperimentPoint<StudyConfig>, backend: string): st
           "at most one stage per depth",
       );
     }
+  }
+
+  // The trainer's own schedule checks (src/train/schedule.ts), stated with the experiment's keys.
+  const { momentum, oversample_foreground: oversample } = config.training;
+  if (momentum >= 1) {
+    problems.push(`training.momentum: ${momentum} is invalid; SGD momentum must be in [0, 1), e.g. 0.99`);
+  }
+  if (oversample > 1) {
+    problems.push(
+      `training.oversample_foreground: ${oversample} is invalid; it is the share of patches centred on ` +
+        "foreground, so it must be in [0, 1], e.g. 0.33",
+    );
   }
 
   if (config.fga.enabled && isHeapBackend(backend)) {

@@ -80,6 +80,17 @@ describe("plan rejects what run would reject later", () => {
     expect(result.stderr).toContain("quickstart.yaml: variants cl-only, fancl: mining.depths is empty");
   });
 
+  it("checks the training schedule with the experiment's keys", () => {
+    const momentum = plan(quickstart, "training.momentum=1.5");
+    expect(momentum.code).toBe(2);
+    expect(momentum.stderr).toContain("training.momentum: 1.5 is invalid");
+    expect(plan(quickstart, "training.oversample_foreground=2").stderr).toContain("training.oversample_foreground: 2 is invalid");
+    // The quickstart trains for 20 epochs; two curriculum stages of 15 need 30.
+    const curriculum = plan(quickstart, "curriculum.stage_epochs=[15, 15]");
+    expect(curriculum.code).toBe(2);
+    expect(curriculum.stderr).toContain("curriculum.stage_epochs add up to 30 but training.epochs is 20");
+  });
+
   it("reports an empty file as an experiment error naming it", () => {
     const result = plan(write("empty.yaml", ""));
     expect(result.code).toBe(2);
