@@ -78,7 +78,7 @@ async function caseSource(
   config: StudyConfig,
   graph: GraphBuilder,
   discovered: Map<string, readonly CaseFiles[]>,
-  file: string,
+  experimentFile: string,
 ): Promise<CaseSource> {
   const root = config.dataset.root;
   if (root !== null) {
@@ -88,7 +88,7 @@ async function caseSource(
       try {
         cases = await listDatasetRoot(absolute);
       } catch (error) {
-        throw new ExperimentError([`${file}: dataset.root: ${(error as Error).message}`]);
+        throw new ExperimentError([`${experimentFile}: dataset.root: ${(error as Error).message}`]);
       }
       discovered.set(absolute, cases);
     }
@@ -105,7 +105,7 @@ async function caseSource(
   const synthetic = config.dataset.synthetic;
   if (synthetic === null) {
     throw new ExperimentError([
-      `${file}: dataset.root is not set and dataset.synthetic is null, so the experiment has no cases; ` +
+      `${experimentFile}: dataset.root is not set and dataset.synthetic is null, so the experiment has no cases; ` +
         "pass --set dataset.root=PATH (a folder of BraTS case folders) or give dataset.synthetic",
     ]);
   }

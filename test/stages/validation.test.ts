@@ -130,6 +130,13 @@ describe("the FGA head's memory on the WASM backend", () => {
     expect(cachedNodes()).toEqual([]);
   });
 
+  it("rejects the paper's 128³ patches on WASM", () => {
+    const result = fancl(["plan", path.join(repo, "experiments", "brats-mets-2023.yaml"), "--store", store], { FANCL_BACKEND: "wasm" });
+    expect(result.code).toBe(2);
+    // (128 / 8)³ = 4096 patches of 8³ voxels.
+    expect(result.stderr).toContain("N_p = 4096");
+  });
+
   it("accepts the quickstart's own patch on WASM", () => {
     expect(plan(quickstart, "compute.backend=wasm").code).toBe(0);
   });
