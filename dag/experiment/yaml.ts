@@ -53,7 +53,13 @@ export async function readYamlFile(file: string, from?: string): Promise<Sourced
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EISDIR"
+          ? "it is a folder; pass the experiment's YAML file, e.g. experiments/quickstart.yaml"
+          : (error as Error).message;
     throw new ExperimentError([`${from === undefined ? "" : `${from}: `}cannot read ${displayPath(file)}: ${reason}`]);
   }
   return parseYaml(text, file);

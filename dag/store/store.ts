@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import os from "node:os";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type { FileDigest, NodeKey } from "../key.js";
@@ -39,6 +39,9 @@ export class Store {
    */
   static async open(root: string): Promise<Store> {
     const absolute = path.resolve(root);
+    if (existsSync(absolute) && !statSync(absolute).isDirectory()) {
+      throw new MissingStoreError(`the store ${absolute} is a file, not a folder; pass a folder with --store DIR (default runs/)`);
+    }
     for (const dir of ["cache", "tmp", "locks"]) await mkdir(path.join(absolute, dir), { recursive: true });
     return new Store(absolute, await IndexDb.open(path.join(absolute, "index.db")));
   }

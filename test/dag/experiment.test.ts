@@ -125,6 +125,10 @@ describe("loadExperiment error positions", () => {
     const missing = join(dir, "does-not-exist.yaml");
     await expect(loadExperiment(missing, Toy)).rejects.toThrow(`cannot read ${missing}: no such file`);
   });
+
+  it("says a folder is not an experiment file", async () => {
+    await expect(loadExperiment(dir, Toy)).rejects.toThrow(`cannot read ${dir}: it is a folder; pass the experiment's YAML file`);
+  });
 });
 
 describe("--set overrides", () => {

@@ -66,6 +66,12 @@ describe("Store.open", () => {
     await commitAbc(keyA);
     expect(await readdir(path.join(root, "runs"))).toContain("index.db-wal");
   });
+
+  it("rejects a store path that is a file", async () => {
+    const file = path.join(root, "not-a-folder");
+    await writeFile(file, "x");
+    await expect(Store.open(file)).rejects.toThrow(`the store ${file} is a file, not a folder`);
+  });
 });
 
 describe("Store.commit", () => {
