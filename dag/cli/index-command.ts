@@ -1,5 +1,4 @@
 import type { Application } from "../app.js";
-import type { NodeKey } from "../key.js";
 import { Store } from "../store/store.js";
 import { processIo, type VerbIo } from "./experiment-graph.js";
 import { verbCommand, UsageError, type Command, type VerbSpec } from "./options.js";
@@ -13,9 +12,9 @@ const spec: VerbSpec = {
   description: [
     "Rebuilds the nodes and metrics tables of the store's index from the manifest.json of every cache",
     "folder; run and event records are kept. An index.db that SQLite cannot read is moved aside to",
-    "index.db.corrupt-<time> and a fresh index is built; its run records are lost, so the rebuilt nodes",
-    "are recorded as one run, which keeps gc from deleting them. Folders with a broken manifest are",
-    "listed and left out; the next `fancl run` recomputes them.",
+    "index.db.corrupt-<time> and a fresh index is built. Rebuilt nodes that no run record references",
+    "(the index was deleted, emptied or moved aside) are recorded as one run, which keeps gc from deleting",
+    "them. Folders with a broken manifest are listed and left out; the next `fancl run` recomputes them.",
   ].join("\n"),
 };
 
@@ -31,11 +30,12 @@ export function makeIndexCommand(_app: Application, io: VerbIo = processIo): Com
       const count = await store.rebuildIndex((key, problem) => io.err(`left out ${key}: ${problem}; \`fancl run\` recomputes it\n`));
       io.out(`index rebuilt from ${count} manifest(s) in ${store.root}\n`);
 
-      if (movedAside !== undefined && count > 0) {
-        const keys = (await store.index.nodes()).map((row) => row.key as NodeKey);
-        const id = await store.startRun("(index rebuild: every node in the cache)", keys);
-        await store.endRun(id, "ok");
-        io.out(`recorded the ${count} node(s) as run ${id}, so that gc keeps them until a newer run replaces it (gc --keep-runs N)\n`);
+      const recorded = await store.recordUnreferencedNodes("(index rebuild: nodes no run referenced)");
+      if (recorded !== undefined) {
+        io.out(
+          `recorded the ${recorded.keys.length} node(s) that no run referenced as run ${recorded.id}, ` +
+            `so that gc keeps them until a newer run replaces it (gc --keep-runs N)\n`,
+        );
       }
       return 0;
     } finally {

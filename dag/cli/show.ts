@@ -31,8 +31,13 @@ export function makeShowCommand(_app: Application, io: VerbIo = processIo): Comm
         io.out(`${store.nodeDir(key)}\n`);
         return 0;
       }
-      const manifest = await store.manifest(key);
-      io.out(`${JSON.stringify(manifest, null, 2)}\n`);
+      const entry = await store.inspect(key);
+      if (entry.state !== "committed") {
+        const problem = entry.state === "broken" ? entry.problem : "cache folder missing";
+        io.err(`show: node ${key} in ${store.nodeDir(key)}: ${problem}; \`fancl run\` recomputes it\n`);
+        return 1;
+      }
+      io.out(`${JSON.stringify(entry.manifest, null, 2)}\n`);
       io.err(`folder: ${store.nodeDir(key)}\n`);
       return 0;
     } finally {

@@ -109,6 +109,18 @@ export function isDeadHere(owner: { readonly pid: number; readonly host: string 
 }
 
 /**
+ * Checks whether the lock file `file` is stale: its owner ran on this host and died, or it stayed
+ * unreadable (a crash between create and write). Unless `dryRun`, a stale lock is then removed
+ * the way `tryLock` breaks one, so a process that retakes the key meanwhile keeps its lock.
+ */
+export async function removeStaleLock(file: string, dryRun: boolean): Promise<boolean> {
+  const owner = await readOwner(file).catch(() => "unreadable" as const);
+  if (owner === "gone" || (owner !== "unreadable" && !isDeadHere(owner))) return false;
+  if (!dryRun) await breakStaleLock(file);
+  return true;
+}
+
+/**
  * Moves a stale lock aside. Only one of several processes breaking the same lock wins the
  * rename. When the moved file turns out to be a fresh lock (another process broke and retook
  * it in between), it is linked back into place.

@@ -5,7 +5,7 @@ import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type { FileDigest, NodeKey } from "../key.js";
 import { IndexDb, UnreadableIndexError, type NodeEvent, type RunRecord, type RunStatus } from "./index-db.js";
-import { type HeldLock, type LockOwner, isDeadHere, lockHolder, tryLock } from "./lock.js";
+import { type HeldLock, type LockOwner, isDeadHere, lockHolder, removeStaleLock, tryLock } from "./lock.js";
 import { type CacheEntry, type Manifest, inspectEntry, readManifest, sha256File, writeManifest } from "./manifest.js";
 
 export type { CacheEntry, Manifest, OutputRecord } from "./manifest.js";
@@ -17,6 +17,23 @@ const KEY_PATTERN = /^[0-9a-f]{64}$/;
 /** Raised when `--store` names a folder that contains no store. */
 export class MissingStoreError extends Error {
   override readonly name = "UsageError";
+}
+
+/** Raised when `gc` would delete every cache entry because the index records no runs at all. */
+export class NoRunsError extends Error {
+  override readonly name = "UsageError";
+}
+
+/** Raised when the store's `index.db` is a folder or another thing that is not a file. */
+export class IndexNotFileError extends Error {
+  override readonly name = "IndexNotFileError";
+
+  constructor(readonly file: string) {
+    super(
+      `the store index ${file} is a folder, not a SQLite file; move it out of the way (\`mv ${file} ${file}.aside\`) ` +
+        `and run \`fancl index rebuild --store ${path.dirname(file)}\` to rebuild it from the manifests in the cache`,
+    );
+  }
 }
 
 /**
@@ -39,11 +56,11 @@ export class Store {
    */
   static async open(root: string): Promise<Store> {
     const absolute = path.resolve(root);
-    if (existsSync(absolute) && !statSync(absolute).isDirectory()) {
-      throw new MissingStoreError(`the store ${absolute} is a file, not a folder; pass a folder with --store DIR (default runs/)`);
-    }
+    rejectFileAsStore(absolute);
+    const file = path.join(absolute, "index.db");
+    if (existsSync(file) && !statSync(file).isFile()) throw new IndexNotFileError(file);
     for (const dir of ["cache", "tmp", "locks"]) await mkdir(path.join(absolute, dir), { recursive: true });
-    return new Store(absolute, await IndexDb.open(path.join(absolute, "index.db")));
+    return new Store(absolute, await IndexDb.open(file));
   }
 
   /**
@@ -159,13 +176,14 @@ export class Store {
   }
 
   /**
-   * Records a run by this process. Before that, runs whose process died are marked interrupted
-   * and tmp folders that no live process uses are removed, so that a killed run leaves nothing
-   * behind once the next one starts.
+   * Records a run by this process. Before that, runs whose process died are marked interrupted,
+   * and tmp folders that no live process uses and lock files of dead processes are removed, so
+   * that a killed run leaves nothing behind once the next one starts.
    */
   async startRun(experiment: string, keys: readonly NodeKey[]): Promise<number> {
     await this.markDeadRunsInterrupted();
-    await this.removeOrphanedTmpDirs();
+    await this.removeOrphanedTmpDirs(false);
+    await this.removeStaleLocks(false);
     return this.index.startRun(experiment, hostName(), process.pid, keys);
   }
 
@@ -254,24 +272,48 @@ export class Store {
   }
 
   /**
+   * Records the indexed nodes that no run references as one finished run, so that gc keeps them
+   * (after `index rebuild` over a lost or fresh index, whose run records are gone). Returns the
+   * run's id and keys, or undefined when every node is referenced already.
+   */
+  async recordUnreferencedNodes(experiment: string): Promise<{ id: number; keys: NodeKey[] } | undefined> {
+    const referenced = new Set<string>((await this.index.runs()).flatMap((run) => run.nodes));
+    const keys = (await this.index.nodes()).map((row) => row.key as NodeKey).filter((key) => !referenced.has(key));
+    if (keys.length === 0) return undefined;
+    const id = await this.startRun(experiment, keys);
+    await this.endRun(id, "ok");
+    return { id, keys };
+  }
+
+  /**
    * Deletes every cache entry that none of the newest `keepRuns` runs (and no run still
    * running) references, the older run records, and leftover tmp folders. `keepRuns` undefined
    * keeps every run, and a run marked running whose process died counts as interrupted.
    * Also deletes the `scratch/<key>` folders that no kept run can resume: those of committed
    * keys and of keys no kept run references. A key whose lock a live process holds keeps its
    * scratch folder. Returns the deleted keys, scratch keys and bytes; with `dryRun`, the ones
-   * it would delete, deleting nothing.
+   * it would delete, deleting nothing. Lock files whose owner died here go too.
+   *
+   * Throws `NoRunsError` when the index records no run while the cache holds entries (the index
+   * was lost or recreated), since every entry would go; `keepRuns` 0 says that is meant.
    */
   async gc(keepRuns?: number, dryRun = false): Promise<GcResult> {
     const dead = await this.markDeadRunsInterrupted(dryRun);
     const runs = await this.index.runs();
+    const cached = await this.cacheKeys();
+    if (runs.length === 0 && cached.length > 0 && keepRuns !== 0) {
+      throw new NoRunsError(
+        `the index ${path.join(this.root, "index.db")} records no runs, so gc would delete all ${cached.length} cache entries; ` +
+          `run \`fancl index rebuild --store ${this.root}\` first to record them as a run, or pass --keep-runs 0 to delete them all`,
+      );
+    }
     const kept = runs.filter((run, i) => keepRuns === undefined || i < keepRuns || (run.status === "running" && !dead.has(run.id)));
     const dropped = runs.filter((run) => !kept.includes(run));
     const referenced = new Set<string>(kept.flatMap((run) => run.nodes));
 
     const deleted: NodeKey[] = [];
     let bytes = 0;
-    for (const key of await this.cacheKeys()) {
+    for (const key of cached) {
       if (referenced.has(key)) continue;
       bytes += await folderSize(this.nodeDir(key));
       if (!dryRun) await rm(this.nodeDir(key), { recursive: true, force: true });
@@ -288,12 +330,13 @@ export class Store {
       scratch.push(key);
     }
 
-    const result = { deleted, bytes, scratch, scratchBytes, runsDropped: dropped.length };
-    if (dryRun) return result;
-    await this.index.removeNodes(deleted);
-    await this.index.deleteRuns(dropped.map((run) => run.id));
-    await this.removeOrphanedTmpDirs();
-    return result;
+    if (!dryRun) {
+      await this.index.removeNodes(deleted);
+      await this.index.deleteRuns(dropped.map((run) => run.id));
+    }
+    const tmp = await this.removeOrphanedTmpDirs(dryRun);
+    const locks = await this.removeStaleLocks(dryRun);
+    return { deleted, bytes, scratch, scratchBytes, tmp, locks, runsDropped: dropped.length };
   }
 
   close(): Promise<void> {
@@ -326,30 +369,56 @@ export class Store {
    * Removes `tmp/<key>.<pid>.<random>` folders (and their `.replaced` companions) that no live
    * process holds. A node's process takes the key's lock before it creates its tmp folder and
    * keeps it until the folder is gone, so a folder is held when the key's lock names its pid.
-   * The name carries no host, so a folder whose pid is alive here is kept as well.
+   * The name carries no host, so a folder whose pid is alive here is kept as well. Returns the
+   * folders' names; with `dryRun`, the ones it would remove.
    */
-  private async removeOrphanedTmpDirs(): Promise<void> {
+  private async removeOrphanedTmpDirs(dryRun: boolean): Promise<string[]> {
     const tmp = path.join(this.root, "tmp");
-    for (const name of await readdir(tmp).catch(() => [] as string[])) {
+    const removed: string[] = [];
+    for (const name of (await readdir(tmp).catch(() => [] as string[])).sort()) {
       const [key, pidText] = name.split(".");
       const pid = Number(pidText);
       if (!KEY_PATTERN.test(key ?? "") || !Number.isInteger(pid) || pid <= 0) continue;
       const holder = await lockHolder(this.lockFile(key as NodeKey));
       if (holder?.pid === pid || !isDeadHere({ pid, host: hostName() })) continue;
-      await rm(path.join(tmp, name), { recursive: true, force: true });
+      if (!dryRun) await rm(path.join(tmp, name), { recursive: true, force: true });
+      removed.push(name);
     }
+    return removed;
+  }
+
+  /**
+   * Removes `locks/<key>.lock` files whose owner ran on this host and died (a run killed with
+   * SIGKILL), which no later run would break when it never needs the key. Returns their names;
+   * with `dryRun`, the ones it would remove.
+   */
+  private async removeStaleLocks(dryRun: boolean): Promise<string[]> {
+    const removed: string[] = [];
+    for (const name of (await readdir(path.join(this.root, "locks")).catch(() => [] as string[])).sort()) {
+      if (!name.endsWith(".lock") || !KEY_PATTERN.test(name.slice(0, -".lock".length))) continue;
+      if (await removeStaleLock(path.join(this.root, "locks", name), dryRun)) removed.push(name);
+    }
+    return removed;
   }
 }
 
 /** Resolves `root` and checks that a run created a store there; throws `MissingStoreError` otherwise. */
 function requireStore(root: string): string {
   const absolute = path.resolve(root);
+  rejectFileAsStore(absolute);
   if (!existsSync(path.join(absolute, "cache")) && !existsSync(path.join(absolute, "index.db"))) {
     throw new MissingStoreError(
       `no fancl store at ${absolute} (it has no cache/ or index.db); run an experiment first with \`fancl run FILE\`, or pass the store's folder with --store DIR`,
     );
   }
   return absolute;
+}
+
+/** Throws `MissingStoreError` when `absolute` exists and is not a folder. */
+function rejectFileAsStore(absolute: string): void {
+  if (existsSync(absolute) && !statSync(absolute).isDirectory()) {
+    throw new MissingStoreError(`the store ${absolute} is a file, not a folder; pass a folder with --store DIR (default runs/)`);
+  }
 }
 
 /** The keys and sizes that `Store.gc` deleted, or would delete with `dryRun`. */
@@ -360,6 +429,9 @@ export interface GcResult {
   /** Keys whose `scratch/<key>/` folder went, and the bytes those held. */
   readonly scratch: NodeKey[];
   readonly scratchBytes: number;
+  /** Names of the `tmp/` folders and `locks/` files of dead processes. */
+  readonly tmp: string[];
+  readonly locks: string[];
   readonly runsDropped: number;
 }
 

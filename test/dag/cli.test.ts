@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -266,6 +266,64 @@ describe("fancl run after a SIGKILL", () => {
   });
 });
 
+describe("lock files of a run killed with SIGKILL", () => {
+  /** Runs an experiment whose leaf1 is slow, kills the runner and the worker, and returns leaf1's lock file name. */
+  async function killedRun(): Promise<string> {
+    const file = await experiment("killed.yaml", "leaves: 2\nsleepMs: 60000\nslow: [leaf1]\n");
+    const run = start(["run", file, "--jobs", "2"]);
+    await waitFor(async () => (await cacheKeys()).length === 1, "leaf0 to be committed");
+    await waitFor(async () => (await toyEvents()).some((e) => e.event === "start" && e.name === "leaf1"), "leaf1 to start");
+    run.child.kill("SIGKILL");
+    await run.finished;
+    process.kill((await toyEvents()).find((e) => e.name === "leaf1")!.pid, "SIGKILL");
+    const locks = await readdir(path.join(storeDir(), "locks"));
+    expect(locks).toHaveLength(1);
+    expect(await readdir(path.join(storeDir(), "tmp"))).toHaveLength(1);
+    return locks[0]!;
+  }
+
+  it("are listed by gc --dry-run and removed by gc", async () => {
+    const lock = await killedRun();
+    const tmp = (await readdir(path.join(storeDir(), "tmp")))[0]!;
+
+    const dry = await fancl("gc", "--dry-run");
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(`would delete locks/${lock}\n`);
+    expect(dry.stdout).toContain(`would delete tmp/${tmp}\n`);
+    expect(dry.stdout).toContain("1 tmp folder(s) and 1 lock file(s) of dead processes");
+    expect(await readdir(path.join(storeDir(), "locks"))).toEqual([lock]);
+
+    const gc = await fancl("gc");
+    expect(gc.code).toBe(0);
+    expect(gc.stdout).toContain(`deleted locks/${lock}\n`);
+    expect(await readdir(path.join(storeDir(), "locks"))).toEqual([]);
+    expect(await readdir(path.join(storeDir(), "tmp"))).toEqual([]);
+  });
+
+  it("are removed when a run that does not use their key starts", async () => {
+    await killedRun();
+    const other = await experiment("other.yaml", "leaves: 1\ntext: other\n");
+    expect((await fancl("run", other)).code).toBe(0);
+    expect(await readdir(path.join(storeDir(), "locks"))).toEqual([]);
+    expect(await readdir(path.join(storeDir(), "tmp"))).toEqual([]);
+  });
+
+  it("of a live process are kept by gc", async () => {
+    const file = await experiment("exp.yaml", "leaves: 1\nsleepMs: 60000\nslow: [leaf0]\n");
+    const run = start(["run", file]);
+    await waitFor(async () => (await toyEvents()).some((e) => e.event === "start" && e.name === "leaf0"), "leaf0 to start");
+    const locks = await readdir(path.join(storeDir(), "locks"));
+    expect(locks).toHaveLength(1);
+
+    const gc = await fancl("gc");
+    expect(gc.code).toBe(0);
+    expect(gc.stdout).toContain("0 tmp folder(s) and 0 lock file(s)");
+    expect(await readdir(path.join(storeDir(), "locks"))).toEqual(locks);
+    run.child.kill("SIGINT");
+    await run.finished;
+  });
+});
+
 describe("fancl run over a broken cache entry", () => {
   it("recomputes the node whose manifest does not parse", async () => {
     const file = await experiment("exp.yaml", "leaves: 2\n");
@@ -332,6 +390,91 @@ describe("fancl runs, show, gc and index", () => {
     expect((await fancl("runs")).code).toBe(0);
     expect((await fancl("gc")).stdout).toContain("deleted 0 node(s)");
     expect(await cacheKeys()).toHaveLength(2);
+  });
+
+  it("index rebuild over a lost, empty or deleted index records the nodes as a run that gc keeps", async () => {
+    const file = await experiment("exp.yaml", "leaves: 1\n");
+    expect((await fancl("run", file)).code).toBe(0);
+    const keys = await cacheKeys();
+    expect(keys).toHaveLength(2);
+
+    const removeIndex = async () => {
+      for (const name of ["index.db", "index.db-wal", "index.db-shm"]) await rm(path.join(storeDir(), name), { force: true });
+    };
+    for (const lose of [removeIndex, async () => (await removeIndex(), writeFile(path.join(storeDir(), "index.db"), ""))]) {
+      await lose();
+      const rebuilt = await fancl("index", "rebuild");
+      expect(rebuilt.code, rebuilt.stderr).toBe(0);
+      expect(rebuilt.stdout).toMatch(/recorded the 2 node\(s\) that no run referenced as run 1\b/);
+      expect((await fancl("runs")).stdout).toMatch(/\n1 .* ok +2 +\(index rebuild/);
+      const dry = await fancl("gc", "--dry-run");
+      expect(dry.code).toBe(0);
+      expect(dry.stdout).toContain("would delete 0 node(s)");
+    }
+
+    // A rebuild over an intact index, whose run references every node, records no run.
+    const again = await fancl("index", "rebuild");
+    expect(again.stdout).not.toContain("recorded");
+    expect((await fancl("runs")).stdout.trim().split("\n")).toHaveLength(2);
+    expect((await fancl("gc")).code).toBe(0);
+    expect(await cacheKeys()).toEqual(keys);
+  });
+
+  it("gc refuses to empty the cache when the index records no runs", async () => {
+    const file = await experiment("exp.yaml", "leaves: 1\n");
+    expect((await fancl("run", file)).code).toBe(0);
+    for (const name of ["index.db", "index.db-wal", "index.db-shm"]) await rm(path.join(storeDir(), name), { force: true });
+
+    for (const args of [["gc"], ["gc", "--dry-run"], ["gc", "--keep-runs", "5"]]) {
+      const refused = await fancl(...args);
+      expect(refused.code, args.join(" ")).toBe(2);
+      expect(refused.stderr).toContain(`${path.join(storeDir(), "index.db")} records no runs`);
+      expect(refused.stderr).toContain("fancl index rebuild");
+      expect(await cacheKeys()).toHaveLength(2);
+    }
+
+    const explicit = await fancl("gc", "--keep-runs", "0");
+    expect(explicit.code).toBe(0);
+    expect(explicit.stdout).toContain("deleted 2 node(s)");
+    expect(await cacheKeys()).toEqual([]);
+  });
+
+  it("show reports a node whose manifest is missing or not a manifest", async () => {
+    const file = await experiment("exp.yaml", "leaves: 1\n");
+    expect((await fancl("run", file)).code).toBe(0);
+    const key = (await cacheKeys())[0]!;
+    const manifest = path.join(storeDir(), "cache", key.slice(0, 2), key, "manifest.json");
+
+    for (const text of [undefined, "{}", "null", "[]"]) {
+      if (text === undefined) await rm(manifest);
+      else await writeFile(manifest, text);
+      const shown = await fancl("show", key);
+      expect(shown.code, String(text)).toBe(1);
+      expect(shown.stdout).toBe("");
+      expect(shown.stderr).toContain(`node ${key}`);
+      expect(shown.stderr).toMatch(text === undefined ? /manifest missing from its folder/ : /manifest unreadable \(no kind or outputs\)/);
+    }
+  });
+
+  it("runs names a file passed as --store as a file", async () => {
+    await writeFile(path.join(dir, "notes.txt"), "x\n");
+    const runs = await fancl("runs", "--store", "notes.txt");
+    expect(runs.code).toBe(2);
+    expect(runs.stderr).toContain(`the store ${path.join(dir, "notes.txt")} is a file, not a folder`);
+  });
+
+  it("index rebuild names an index.db that is a folder and how to fix it", async () => {
+    const file = await experiment("exp.yaml", "leaves: 1\n");
+    expect((await fancl("run", file)).code).toBe(0);
+    const index = path.join(storeDir(), "index.db");
+    for (const name of ["index.db", "index.db-wal", "index.db-shm"]) await rm(path.join(storeDir(), name), { force: true });
+    await mkdir(index);
+
+    const rebuilt = await fancl("index", "rebuild");
+    expect(rebuilt.code).toBe(1);
+    expect(rebuilt.stderr).toContain(`the store index ${index} is a folder`);
+    expect(rebuilt.stderr).toContain(`mv ${index} ${index}.aside`);
+    expect(rebuilt.stderr).not.toContain("SQLITE_CANTOPEN");
   });
 
   it("index rebuild refuses a folder that holds no store", async () => {
