@@ -1,7 +1,7 @@
 /**
- * Warns when `fancl run --gpus` requests GPUs that the tensor backend will not use: the GPU lease
- * is the engine's, the backend the experiment's (compute.backend, or FANCL_BACKEND), and without
- * this line a study meant for a GPU trains on WASM without a word.
+ * The tensor backend a study will get, found without loading TensorFlow. Also warns when
+ * `fancl run --gpus` requests GPUs that this backend will not use, because otherwise a study
+ * meant for a GPU trains on WASM without a word.
  */
 import { existsSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -25,18 +25,37 @@ export function gpusArgument(argv: readonly string[]): string | undefined {
   return undefined;
 }
 
+/** The npm package whose native addon each TensorFlow backend needs. */
+export const nativeBackendPackages = {
+  "tensorflow-gpu": "@tensorflow/tfjs-node-gpu",
+  tensorflow: "@tensorflow/tfjs-node",
+} as const;
+
 /**
- * Whether @tensorflow/tfjs-node-gpu is installed with its native addon: the package looks for
- * `lib/napi-v*\/tfjs_binding.node` before it loads anything, so "auto" never picks it without one.
+ * Whether a native TensorFlow package is installed with its addon: the package looks for
+ * `lib/napi-v*\/tfjs_binding.node` before it loads anything, so without one it cannot load.
+ * TensorFlow is not loaded, so an addon that is present but fails to load (missing CUDA libraries,
+ * say) still counts as installed.
  */
-function gpuBackendInstalled(): boolean {
+export function nativeBackendInstalled(packageName: string): boolean {
   try {
-    const manifest = createRequire(import.meta.url).resolve("@tensorflow/tfjs-node-gpu/package.json");
+    const manifest = createRequire(import.meta.url).resolve(`${packageName}/package.json`);
     const lib = path.join(path.dirname(manifest), "lib");
     return readdirSync(lib).some((entry) => existsSync(path.join(lib, entry, "tfjs_binding.node")));
   } catch {
     return false;
   }
+}
+
+/**
+ * Returns the backend a preference will use, without loading TensorFlow. For "auto" this is the
+ * first of tensorflow-gpu, tensorflow and wasm that is installed, the order of src/tensor/backend.ts.
+ */
+export function plannedBackend(preference: string): string {
+  if (preference !== "auto") return preference;
+  if (nativeBackendInstalled(nativeBackendPackages["tensorflow-gpu"])) return "tensorflow-gpu";
+  if (nativeBackendInstalled(nativeBackendPackages.tensorflow)) return "tensorflow";
+  return "wasm";
 }
 
 /**
@@ -46,7 +65,7 @@ function gpuBackendInstalled(): boolean {
 export function unusedGpuWarning(backend: string): string | undefined {
   if (requestedGpus === undefined || requestedGpus.trim() === "") return undefined;
   if (backend === "tensorflow-gpu") return undefined;
-  if (backend === "auto" && gpuBackendInstalled()) return undefined;
+  if (plannedBackend(backend) === "tensorflow-gpu") return undefined;
   const why =
     backend === "auto"
       ? "compute.backend is auto and @tensorflow/tfjs-node-gpu is not installed with its native addon, so it picks a CPU backend"

@@ -6,6 +6,7 @@
 import type { ExperimentPoint, LoadedExperiment } from "../dag/app.js";
 import { ExperimentError, displayPath } from "../dag/experiment/yaml.js";
 import type { StudyConfig } from "./experiment.js";
+import { nativeBackendInstalled, nativeBackendPackages, plannedBackend } from "./gpu-request.js";
 
 /**
  * Largest heap the WASM backend can grow to: the 32-bit address space less one 64 KiB page
@@ -86,13 +87,18 @@ export function isHeapBackend(backend: string): boolean {
 
 /**
  * Checks every point of the experiment and throws one `ExperimentError` listing every problem,
- * each naming the file, the point when there are several, the keys and the fix. `backend` is the
- * preference in effect (FANCL_BACKEND or compute.backend).
+ * each naming the file, the point when there are several, the keys and the fix. `preference` is
+ * the backend preference in effect (FANCL_BACKEND or compute.backend).
  */
-export function checkStudy(experiment: LoadedExperiment<StudyConfig>, backend: string): void {
+export function checkStudy(experiment: LoadedExperiment<StudyConfig>, preference: string): void {
   const file = displayPath(experiment.file);
   const problems: string[] = [];
   const several = experiment.points.length > 1;
+
+  const setting = preference === experiment.base.compute.backend ? "compute.backend" : "FANCL_BACKEND";
+  const missing = missingBackendProblem(preference, setting);
+  if (missing !== undefined) problems.push(`${file}: ${missing}`);
+  const backend = heapBackendLabel(preference, setting);
 
   // A problem most points share (a --set, a base setting) is listed once, with the points it affects.
   const pointsWith = new Map<string, string[]>();
@@ -123,7 +129,40 @@ export function checkStudy(experiment: LoadedExperiment<StudyConfig>, backend: s
   if (problems.length > 0) throw new ExperimentError(problems);
 }
 
-function pointProblems(point: ExperimentPoint<StudyConfig>, backend: string): string[] {
+/**
+ * Returns why a native backend named outright cannot run here (its package or addon is missing),
+ * or undefined. "auto" is never rejected here because it moves down to WASM.
+ */
+function missingBackendProblem(preference: string, setting: string): string | undefined {
+  if (preference !== "tensorflow-gpu" && preference !== "tensorflow") return undefined;
+  const packageName = nativeBackendPackages[preference];
+  if (nativeBackendInstalled(packageName)) return undefined;
+  return (
+    `${setting}: ${preference} needs the package ${packageName} with its native addon ` +
+    `(lib/napi-v*/tfjs_binding.node), which is not installed; install it with \`npm install ${packageName}\`, ` +
+    "or set compute.backend to auto (the best backend installed) or wasm"
+  );
+}
+
+/** The heap backend the FGA check applies to, as the messages name it, or undefined for a native one. */
+interface HeapBackend {
+  /** The backend's own name, as `fgaMemoryProblem` states it. */
+  readonly name: string;
+  /** The setting as a message names it, e.g. `compute.backend auto (which picks wasm here, ...)`. */
+  readonly label: string;
+}
+
+function heapBackendLabel(preference: string, setting: string): HeapBackend | undefined {
+  const name = plannedBackend(preference);
+  if (!isHeapBackend(name)) return undefined;
+  const label = preference === name
+    ? `${setting} ${name}`
+    : `${setting} ${preference} (which picks ${name} here: neither ${nativeBackendPackages["tensorflow-gpu"]} ` +
+      `nor ${nativeBackendPackages.tensorflow} is installed with its native addon)`;
+  return { name, label };
+}
+
+function pointProblems(point: ExperimentPoint<StudyConfig>, backend: HeapBackend | undefined): string[] {
   const config = point.config;
   const patch = config.training.patch_size;
   const problems: string[] = [];
@@ -189,15 +228,15 @@ function pointProblems(point: ExperimentPoint<StudyConfig>, backend: string): st
     );
   }
 
-  if (config.fga.enabled && isHeapBackend(backend)) {
+  if (config.fga.enabled && backend !== undefined) {
     const problem = fgaMemoryProblem({
       patchSize: patch,
       fgaPatchSize: config.fga.patch_size,
       batchSize: config.training.batch_size,
       numClasses: 4,
-      backend,
+      backend: backend.name,
     });
-    if (problem !== undefined) problems.push(`compute.backend ${backend}: ${problem}`);
+    if (problem !== undefined) problems.push(`${backend.label}: ${problem}`);
   }
   return problems;
 }

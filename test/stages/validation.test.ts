@@ -46,6 +46,13 @@ function write(name: string, text: string): string {
   return file;
 }
 
+/** Whether a native TensorFlow package is installed with its addon, found by looking for the file. */
+function addonInstalled(packageName: string): boolean {
+  const lib = path.join(repo, "node_modules", packageName, "lib");
+  return existsSync(lib) && readdirSync(lib).some((entry) => existsSync(path.join(lib, entry, "tfjs_binding.node")));
+}
+const autoPicksWasm = !addonInstalled("@tensorflow/tfjs-node-gpu") && !addonInstalled("@tensorflow/tfjs-node");
+
 describe("plan rejects what run would reject later", () => {
   it("names report.baseline when it is not a variant", () => {
     const result = plan(quickstart, "report.baseline=base");
@@ -151,28 +158,45 @@ describe("the FGA head's memory on the WASM backend", () => {
     expect(at(16, 2).bytes).toBeLessThan(fgaMemoryBudget);
   });
 
-  const nativeLoads = spawnSync(process.execPath, ["-e", 'import("@tensorflow/tfjs-node").then(() => process.exit(0), () => process.exit(1))'], {
-    cwd: repo,
-  }).status === 0;
-
-  // With compute.backend auto the backend is only known in the worker, which must check before training.
-  it.runIf(!nativeLoads)("fails a training at its start when auto picks WASM", () => {
-    const file = write(
-      "fga-auto.yaml",
-      [
-        "dataset: { synthetic: { cases: 2, seed: 1, shape: [16, 16, 16], spacing: 4 } }",
-        "cross_validation: { folds: 2 }",
-        "network: { stages: 2, base_features: 2, max_features: 4, deep_supervision: false }",
-        "training: { epochs: 1, iterations_per_epoch: 1, batch_size: 2, patch_size: [64, 64, 64] }",
-        "fga: { enabled: true, patch_size: 4 }",
-        "report: { baseline: default }",
-        "",
-      ].join("\n"),
-    );
-    const result = fancl(["run", file, "--store", path.join(dir, "auto-runs")]);
-    expect(result.code).toBe(1);
+  // Without the native packages "auto" trains on WASM, so plan must not wait for the first FGA training.
+  it.runIf(autoPicksWasm)("rejects a 64³ patch when the graph is built if auto picks WASM", () => {
+    const result = plan(quickstart, "training.patch_size=[64, 64, 64]");
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain("N_p = 4096");
-    expect(result.stderr).toContain("on the wasm backend");
+    expect(result.stderr).toContain("compute.backend auto (which picks wasm here");
+    expect(cachedNodes()).toEqual([]);
+  });
+
+  it.runIf(autoPicksWasm)("rejects it in run before any node is computed", () => {
+    const runs = path.join(dir, "auto-runs");
+    const result = fancl(["run", quickstart, "--store", runs, "--set", "training.patch_size=[64, 64, 64]"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("N_p = 4096");
+    expect(existsSync(path.join(runs, "cache")) ? readdirSync(path.join(runs, "cache")) : []).toEqual([]);
+  });
+});
+
+describe("a native backend that is not installed", () => {
+  for (const [backend, packageName] of [
+    ["tensorflow-gpu", "@tensorflow/tfjs-node-gpu"],
+    ["tensorflow", "@tensorflow/tfjs-node"],
+  ] as const) {
+    it.runIf(!addonInstalled(packageName))(`is rejected by plan when compute.backend is ${backend}`, () => {
+      const result = plan(quickstart, `compute.backend=${backend}`);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`compute.backend: ${backend} needs the package ${packageName}`);
+      expect(result.stderr).toContain("auto");
+      expect(result.stderr).toContain("wasm");
+      expect(cachedNodes()).toEqual([]);
+    });
+  }
+
+  it.runIf(!addonInstalled("@tensorflow/tfjs-node-gpu"))("is rejected by run and named as FANCL_BACKEND when set there", () => {
+    const runs = path.join(dir, "gpu-runs");
+    const result = fancl(["run", quickstart, "--store", runs], { FANCL_BACKEND: "tensorflow-gpu" });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("FANCL_BACKEND: tensorflow-gpu needs the package @tensorflow/tfjs-node-gpu");
+    expect(existsSync(path.join(runs, "cache")) ? readdirSync(path.join(runs, "cache")) : []).toEqual([]);
   });
 });
 
