@@ -82,7 +82,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(overview());
     return verb === undefined ? 2 : 0;
   }
-  if (verb === "--version" || verb === "-V") {
+  if (verb === "--version" || verb === "-V" || verb === "-v") {
     process.stdout.write(`fancl ${packageVersion()}\n`);
     return 0;
   }
@@ -102,8 +102,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`fancl ${verb}: ${message}\n`);
-    return error instanceof Error && error.name === "UsageError" ? 2 : 1;
+    return isUsageError(error) ? 2 : 1;
   }
+}
+
+/** Returns whether an error is a bad command line: a `UsageError`, or an unknown option or argument from `parseArgs`. */
+function isUsageError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as Error & { code?: unknown }).code;
+  return error.name === "UsageError" || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_"));
 }
 
 /**

@@ -55,7 +55,8 @@ async function resolveModelDir(model: string, storeRoot: string): Promise<string
   }
 }
 
-/** Checks that the case folder exists before the model and the tensor backend are loaded. */
+/** Checks that the case folder exists and contains the four modality files, before the model and the
+ * tensor backend are loaded. */
 async function checkCaseDir(dir: string): Promise<void> {
   const info = await stat(dir).catch(() => undefined);
   if (info === undefined) {
@@ -63,6 +64,17 @@ async function checkCaseDir(dir: string): Promise<void> {
   }
   if (!info.isDirectory()) {
     throw new UsageError(`--case ${dir} is a file, not a folder; give the folder that holds the case's four modality files`);
+  }
+
+  const { caseFiles } = await import("../../src/data/dataset.js");
+  const files = await caseFiles(dir).catch((error: unknown) => {
+    throw new UsageError(`--case ${dir}: ${error instanceof Error ? error.message : String(error)}`);
+  });
+  if (files === undefined) {
+    throw new UsageError(
+      `--case ${dir}: no case images found; give a folder with BraTS 2023 -t1n/-t1c/-t2w/-t2f or ` +
+        "BraTS 2018 _t1/_t1ce/_t2/_flair .nii.gz files",
+    );
   }
 }
 

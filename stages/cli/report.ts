@@ -50,7 +50,7 @@ export const reportCommand: Command = {
       throw new UsageError(`--format ${values.format} is not one of md, csv, html`);
     }
     if (values.run !== undefined && !/^[1-9][0-9]*$/.test(values.run)) {
-      throw new UsageError(`--run ${values.run} is not a run id; run ids are whole numbers (see \`fancl runs\`)`);
+      throw new UsageError(`--run ${values.run} is not a run id; run ids are whole numbers from 1 (see \`fancl runs\`)`);
     }
     const { Store } = await import("../../dag/store/store.js");
     const store = await Store.openExisting(values.store);

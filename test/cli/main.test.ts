@@ -94,3 +94,39 @@ describe("fancl synth --cases", () => {
     expect(result.stderr).toContain("[1, 99999]");
   });
 });
+
+describe("fancl -v", () => {
+  it("prints the version like --version", () => {
+    const manifest = JSON.parse(readFileSync(path.join(repo, "package.json"), "utf8")) as { version: string };
+    const result = fancl(["-v"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`fancl ${manifest.version}\n`);
+  });
+});
+
+describe("usage errors of report and predict", () => {
+  let empty: string;
+  beforeAll(() => {
+    empty = mkdtempSync(path.join(os.tmpdir(), "cli-fix-2-empty-case-"));
+  });
+  afterAll(() => rmSync(empty, { recursive: true, force: true }));
+
+  // The other verbs (evaluate, synth, info, runs, show) exit with 2 for a bad command line.
+  for (const args of [["report", "--jobs", "2"], ["report", "abc"], ["predict", "--jobs", "2"]]) {
+    it(`exit with 2 for ${args.join(" ")}`, () => {
+      expect(fancl(args).code).toBe(2);
+    });
+  }
+
+  it("exit with 2 for a case folder without images", () => {
+    const result = fancl(["predict", "--case", empty, "--model", "unused", "--out", path.join(empty, "out.nii.gz")]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("no case images found");
+  });
+
+  it("say that run ids start at 1", () => {
+    const result = fancl(["report", "--run", "0"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("whole numbers from 1");
+  });
+});
