@@ -119,6 +119,8 @@ async function writeOut(file: string, text: string): Promise<void> {
     const reasons: Record<string, string> = {
       EISDIR: "it is a folder",
       ENOTDIR: "a part of its path is a file, not a folder",
+      // mkdir gives EEXIST, not ENOTDIR, when the folder to create is an existing file.
+      EEXIST: `${path.dirname(file)} is a file, not a folder`,
     };
     const reason = reasons[(error as NodeJS.ErrnoException).code ?? ""] ?? (error as Error).message;
     throw new UsageError(`--out ${file} cannot be written: ${reason}; give the path of a file to write the scores to`);

@@ -55,8 +55,10 @@ async function resolveModelDir(model: string, storeRoot: string): Promise<string
   }
 }
 
-/** Checks that the case folder exists and contains the four modality files, before the model and the
- * tensor backend are loaded. */
+/**
+ * Checks that the case folder exists and contains the four modality files, before the model and the
+ * tensor backend are loaded.
+ */
 async function checkCaseDir(dir: string): Promise<void> {
   const info = await stat(dir).catch(() => undefined);
   if (info === undefined) {

@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -10,6 +10,18 @@ const scratch = mkdtempSync(path.join(os.tmpdir(), "fancl-evaluate-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe("fancl evaluate", () => {
+  it("names an --out folder that is a file", async () => {
+    const file = path.join(scratch, "not-a-folder");
+    writeFileSync(file, "");
+    const dir = path.join(data, "metric-edge");
+    const run = evaluateCommand.run([
+      "--gt", path.join(dir, "label-4-legacy-gt.nii.gz"),
+      "--pred", path.join(dir, "label-4-legacy-pred.nii.gz"),
+      "--out", path.join(file, "scores.csv"),
+    ]);
+    await expect(run).rejects.toThrow(`${file} is a file, not a folder`);
+  });
+
   it("maps legacy label 4 to 3", async () => {
     const out = path.join(scratch, "legacy.csv");
     const dir = path.join(data, "metric-edge");
