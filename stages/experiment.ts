@@ -100,7 +100,8 @@ const Evaluation = Schema.Struct({
 
 const Report = Schema.Struct({
   title: withDefault(Schema.String, "FANCL study"),
-  baseline: withDefault(Schema.String, "baseline"),
+  /** The point the others are compared with; null picks the single point, or the one named "baseline". */
+  baseline: withDefault(Schema.NullOr(Schema.String), null),
 });
 
 export const StudySchema = Schema.Struct({

@@ -20,7 +20,7 @@ import { syntheticCaseId } from "../src/synth/generate.js";
 import { backendEnvironmentVariable } from "./backend.js";
 import { listDatasetRoot } from "./dataset-inputs.js";
 import type { StudyConfig } from "./experiment.js";
-import { checkStudy } from "./study-checks.js";
+import { checkStudy, reportBaseline } from "./study-checks.js";
 import type { TrainParams } from "./train.js";
 
 /** The case source of one point: synthetic cases from a node, or files discovered under a root. */
@@ -65,7 +65,7 @@ export async function buildStudy(
     "report",
     {
       title: base.report.title,
-      baseline: base.report.baseline,
+      baseline: reportBaseline(experiment).name,
       hd95: base.evaluation.hd95,
       entries,
     },

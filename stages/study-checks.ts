@@ -114,19 +114,45 @@ export function checkStudy(experiment: LoadedExperiment<StudyConfig>, preference
     problems.push(`${where}: ${problem}`);
   }
 
-  const names = experiment.points.map((point) => point.name);
-  const baseline = experiment.base.report.baseline;
-  if (!names.includes(baseline)) {
-    const known = several
-      ? `the variants are ${names.join(", ")}`
-      : `a file without variants has the single point "${names[0]}"`;
-    problems.push(
-      `${file}: report.baseline: "${baseline}" is not a variant of this experiment (${known}); ` +
-        "set report.baseline to the variant the others are compared with",
-    );
-  }
+  const baseline = reportBaseline(experiment);
+  if (baseline.problem !== undefined) problems.push(`${file}: ${baseline.problem}`);
 
   if (problems.length > 0) throw new ExperimentError(problems);
+}
+
+/**
+ * Returns the point the report compares the others with: report.baseline when set, else the
+ * single point of a file without variants, else the point named "baseline". `problem` explains
+ * why none fits and names the likely choices.
+ */
+export function reportBaseline(experiment: LoadedExperiment<StudyConfig>): { name: string; problem?: string } {
+  const names = experiment.points.map((point) => point.name);
+  const set = experiment.base.report.baseline;
+  if (set === null && names.length === 1) return { name: names[0]! };
+
+  const name = set ?? "baseline";
+  if (names.includes(name)) return { name };
+  if (set !== null) {
+    const known = names.length > 1
+      ? `the variants are ${names.join(", ")}`
+      : `a file without variants has the single point "${names[0]}"`;
+    return {
+      name,
+      problem:
+        `report.baseline: "${set}" is not a variant of this experiment (${known}); ` +
+        "set report.baseline to the variant the others are compared with",
+    };
+  }
+
+  // With a matrix the points are named "variant,key=value", so the baseline's points start with "baseline,".
+  const likely = names.filter((point) => point.startsWith("baseline,"));
+  const choices = likely.length > 0 ? `the likely choices are ${likely.join(", ")}` : `the points are ${names.join(", ")}`;
+  return {
+    name,
+    problem:
+      `report.baseline is not set and no point is named "baseline" (${choices}); ` +
+      "set report.baseline to the point the others are compared with",
+  };
 }
 
 /**

@@ -62,6 +62,36 @@ describe("plan rejects what run would reject later", () => {
     expect(cachedNodes()).toEqual([]);
   });
 
+  it("uses the single point of a file without variants", () => {
+    const file = write("no-variants.yaml", "dataset: { synthetic: { cases: 2, seed: 1, shape: [16, 16, 16], spacing: 4 } }\ncross_validation: { folds: 2 }\n");
+    expect(plan(file).code).toBe(0);
+  });
+
+  it("still rejects a set baseline that names no point", () => {
+    const file = write("no-variants-set.yaml", "dataset: { synthetic: { cases: 2, seed: 1, shape: [16, 16, 16], spacing: 4 } }\ncross_validation: { folds: 2 }\n");
+    const result = plan(file, "report.baseline=base");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('report.baseline: "base" is not a variant');
+  });
+
+  it("names the baseline's matrix points as the likely choices", () => {
+    const file = write(
+      "matrix.yaml",
+      [
+        "dataset: { synthetic: { cases: 2, seed: 1, shape: [16, 16, 16], spacing: 4 } }",
+        "cross_validation: { folds: 2 }",
+        "variants: { baseline: {}, other: { training.lr: 0.02 } }",
+        "matrix: { training.seed: [1, 2] }",
+        "",
+      ].join("\n"),
+    );
+    const result = plan(file);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("the likely choices are baseline,training.seed=1, baseline,training.seed=2");
+    expect(result.stderr).not.toContain("other,training.seed=1");
+    expect(cachedNodes()).toEqual([]);
+  });
+
   it("needs the patch divisible by 2^(stages-1)", () => {
     // 16 = 2^4 halves 4 times, so 6 stages (5 halvings, factor 32) cannot take it.
     const result = plan(quickstart, "network.stages=6");
