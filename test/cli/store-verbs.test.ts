@@ -74,8 +74,19 @@ describe("fancl report", () => {
     expect(result.stderr).toContain(`report ${reportKey().slice(0, 12)} from run 1 (ok, tiny.yaml`);
   });
 
-  it("falls back to the cached report node after the index is lost and rebuilt", () => {
+  it("falls back to the cached report node after the index is lost", () => {
     const copy = path.join(dir, "lost-index");
+    cpSync(store, copy, { recursive: true });
+    for (const name of readdirSync(copy).filter((entry) => entry.startsWith("index.db"))) rmSync(path.join(copy, name));
+
+    const result = fancl(["report", "--store", copy]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Baseline: default");
+    expect(result.stderr).toContain(`report ${reportKey().slice(0, 12)} from the newest cached report node`);
+  });
+
+  it("finds the report through the run that index rebuild records", () => {
+    const copy = path.join(dir, "rebuilt-index");
     cpSync(store, copy, { recursive: true });
     for (const name of readdirSync(copy).filter((entry) => entry.startsWith("index.db"))) rmSync(path.join(copy, name));
     expect(fancl(["index", "rebuild", "--store", copy]).code).toBe(0);
@@ -83,7 +94,7 @@ describe("fancl report", () => {
     const result = fancl(["report", "--store", copy]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("Baseline: default");
-    expect(result.stderr).toContain(`report ${reportKey().slice(0, 12)} from the newest cached report node`);
+    expect(result.stderr).toContain(`report ${reportKey().slice(0, 12)} from run 1 (ok, (index rebuild`);
   });
 
   it("says so when the latest run finished no report, and --run picks a run", () => {
