@@ -133,6 +133,19 @@ export async function inspectEntry(dir: string, key: NodeKey): Promise<CacheEntr
   }
   const named = (manifest as Manifest).key;
   if (named !== key) return { state: "broken", problem: `manifest names key ${String(named).slice(0, 12)}, not its folder's` };
+
+  // One stat per output: a file deleted or truncated by hand makes the entry broken, so the node
+  // is recomputed instead of failing its dependents. Contents are not re-hashed.
+  const problems = await Promise.all(
+    (manifest as Manifest).outputs.map(async (output) => {
+      const found = await stat(path.join(dir, output.path)).catch(() => undefined);
+      if (found === undefined) return `output ${output.path} missing`;
+      if (found.size !== output.size) return `output ${output.path} is ${found.size} bytes, the manifest records ${output.size}`;
+      return undefined;
+    }),
+  );
+  const problem = problems.find((text) => text !== undefined);
+  if (problem !== undefined) return { state: "broken", problem };
   return { state: "committed", manifest: manifest as Manifest };
 }
 

@@ -390,6 +390,20 @@ describe("Store with a broken manifest", () => {
     expect((await store.inspect(keyA)).state).toBe("broken");
   });
 
+  it("does not count an entry whose output was deleted as committed", async () => {
+    await commitAbc(keyA);
+    await rm(path.join(store.nodeDir(keyA), "out.txt"));
+    expect(await store.has(keyA)).toBe(false);
+    expect(await store.inspect(keyA)).toEqual({ state: "broken", problem: "output out.txt missing" });
+  });
+
+  it("does not count an entry whose output changed size as committed", async () => {
+    await commitAbc(keyA);
+    // "abc" is 3 bytes; the manifest recorded that size at commit.
+    await writeFile(path.join(store.nodeDir(keyA), "out.txt"), "abcd");
+    expect(await store.inspect(keyA)).toEqual({ state: "broken", problem: "output out.txt is 4 bytes, the manifest records 3" });
+  });
+
   it("is replaced by the next commit of its key", async () => {
     await commitAbc(keyA);
     await writeFile(manifestFile(keyA), "");
