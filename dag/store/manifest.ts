@@ -102,7 +102,8 @@ export async function writeManifest(dir: string, manifest: Manifest): Promise<vo
 /**
  * The state of a cache folder: `committed` with a usable manifest, `missing` (no folder), or
  * `broken` with the reason it cannot be reused. A folder is broken when its manifest is absent,
- * unreadable, not valid JSON, not a manifest, or names another key than the folder.
+ * unreadable, not valid JSON, not a manifest, or names another key than the folder, and when an
+ * output it lists is missing or has another size.
  */
 export type CacheEntry =
   | { readonly state: "committed"; readonly manifest: Manifest }
