@@ -56,13 +56,15 @@ describe("a closed stdout", () => {
   }
 });
 
-describe("fancl --version", () => {
-  it("prints the version in package.json", () => {
-    const manifest = JSON.parse(readFileSync(path.join(repo, "package.json"), "utf8")) as { version: string };
-    const result = fancl(["--version"]);
-    expect(result.code).toBe(0);
-    expect(result.stdout).toBe(`fancl ${manifest.version}\n`);
-  });
+describe("fancl --version and -v", () => {
+  for (const flag of ["--version", "-v"]) {
+    it(`${flag} prints the package.json version`, () => {
+      const manifest = JSON.parse(readFileSync(path.join(repo, "package.json"), "utf8")) as { version: string };
+      const result = fancl([flag]);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe(`fancl ${manifest.version}\n`);
+    });
+  }
 });
 
 describe("an unknown verb", () => {
@@ -92,15 +94,6 @@ describe("fancl synth --cases", () => {
     const result = fancl(["synth", "--out", path.join(os.tmpdir(), "cli-fix-never-written"), "--cases", "two", "--seed", "1"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("[1, 99999]");
-  });
-});
-
-describe("fancl -v", () => {
-  it("prints the version like --version", () => {
-    const manifest = JSON.parse(readFileSync(path.join(repo, "package.json"), "utf8")) as { version: string };
-    const result = fancl(["-v"]);
-    expect(result.code).toBe(0);
-    expect(result.stdout).toBe(`fancl ${manifest.version}\n`);
   });
 });
 

@@ -90,6 +90,19 @@ const cacheKeys = async () => {
   }
 };
 
+/**
+ * Runs `file` (two leaves, leaf1 slow) until leaf0 is committed and leaf1 has started, then kills
+ * the runner and leaf1's orphaned worker with SIGKILL, as a machine reboot would.
+ */
+async function killRunDuringLeaf1(file: string): Promise<void> {
+  const run = start(["run", file, "--jobs", "2"]);
+  await waitFor(async () => (await cacheKeys()).length === 1, "leaf0 to be committed");
+  await waitFor(async () => (await toyEvents()).some((e) => e.event === "start" && e.name === "leaf1"), "leaf1 to start");
+  run.child.kill("SIGKILL");
+  await run.finished;
+  process.kill((await toyEvents()).find((e) => e.name === "leaf1")!.pid, "SIGKILL");
+}
+
 describe("fancl run", () => {
   it("computes, reports, then reuses", async () => {
     const file = await experiment("exp.yaml", "leaves: 2\n");
@@ -220,13 +233,7 @@ describe("fancl run after a SIGKILL", () => {
 
   it("resumes after a killed runner", async () => {
     const file = await experiment("exp.yaml", "leaves: 2\nsleepMs: 2000\nslow: [leaf1]\n");
-    const run = start(["run", file, "--jobs", "2"]);
-    await waitFor(async () => (await cacheKeys()).length === 1, "leaf0 to be committed");
-    await waitFor(async () => (await toyEvents()).some((e) => e.event === "start" && e.name === "leaf1"), "leaf1 to start");
-    run.child.kill("SIGKILL");
-    await run.finished;
-    // The orphaned worker would finish on its own; end it as a machine reboot would.
-    process.kill((await toyEvents()).find((e) => e.name === "leaf1")!.pid, "SIGKILL");
+    await killRunDuringLeaf1(file);
 
     expect(await cacheKeys()).toHaveLength(1);
     expect(await readdir(path.join(storeDir(), "locks"))).toHaveLength(1);
@@ -244,12 +251,7 @@ describe("fancl run after a SIGKILL", () => {
 
   it("lets gc remove the killed run's nodes and scratch folders", async () => {
     const file = await experiment("exp.yaml", "leaves: 2\nsleepMs: 60000\nslow: [leaf1]\n");
-    const run = start(["run", file, "--jobs", "2"]);
-    await waitFor(async () => (await cacheKeys()).length === 1, "leaf0 to be committed");
-    await waitFor(async () => (await toyEvents()).some((e) => e.event === "start" && e.name === "leaf1"), "leaf1 to start");
-    run.child.kill("SIGKILL");
-    await run.finished;
-    process.kill((await toyEvents()).find((e) => e.name === "leaf1")!.pid, "SIGKILL");
+    await killRunDuringLeaf1(file);
     const scratch = await readdir(path.join(storeDir(), "scratch"));
     expect(scratch).toHaveLength(1);
 
@@ -270,12 +272,7 @@ describe("lock files of a run killed with SIGKILL", () => {
   /** Runs an experiment whose leaf1 is slow, kills the runner and the worker, and returns leaf1's lock file name. */
   async function killedRun(): Promise<string> {
     const file = await experiment("killed.yaml", "leaves: 2\nsleepMs: 60000\nslow: [leaf1]\n");
-    const run = start(["run", file, "--jobs", "2"]);
-    await waitFor(async () => (await cacheKeys()).length === 1, "leaf0 to be committed");
-    await waitFor(async () => (await toyEvents()).some((e) => e.event === "start" && e.name === "leaf1"), "leaf1 to start");
-    run.child.kill("SIGKILL");
-    await run.finished;
-    process.kill((await toyEvents()).find((e) => e.name === "leaf1")!.pid, "SIGKILL");
+    await killRunDuringLeaf1(file);
     const locks = await readdir(path.join(storeDir(), "locks"));
     expect(locks).toHaveLength(1);
     expect(await readdir(path.join(storeDir(), "tmp"))).toHaveLength(1);
@@ -392,7 +389,7 @@ describe("fancl runs, show, gc and index", () => {
     expect(await cacheKeys()).toHaveLength(2);
   });
 
-  it("index rebuild over a lost, empty or deleted index records the nodes as a run that gc keeps", async () => {
+  it("index rebuild keeps nodes of a lost index", async () => {
     const file = await experiment("exp.yaml", "leaves: 1\n");
     expect((await fancl("run", file)).code).toBe(0);
     const keys = await cacheKeys();
@@ -463,7 +460,7 @@ describe("fancl runs, show, gc and index", () => {
     expect(runs.stderr).toContain(`the store ${path.join(dir, "notes.txt")} is a file, not a folder`);
   });
 
-  it("index rebuild names an index.db that is a folder and how to fix it", async () => {
+  it("index rebuild names a folder index.db", async () => {
     const file = await experiment("exp.yaml", "leaves: 1\n");
     expect((await fancl("run", file)).code).toBe(0);
     const index = path.join(storeDir(), "index.db");
