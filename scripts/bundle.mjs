@@ -6,9 +6,9 @@
  * run verb from the many small modules of dist/ and node_modules/effect took about 160 ms here, and
  * the bundle halves the time of a fully cached `fancl run` (docs/benchmarks.md, section noop).
  *
- * What stays outside the bundle: Node built-ins and every package except `effect` and `yaml`
- * (TensorFlow.js, its WASM backend and nifti-reader-js load lazily in stages that need them;
- * sqlite3 is a native addon). Worker processes still load the unbundled dist/ modules through
+ * Node built-ins and every package except `effect` and `yaml` stay outside the bundle.
+ * TensorFlow.js, its WASM backend and nifti-reader-js load lazily in the stages that need them,
+ * and sqlite3 is a native addon. Worker processes still load the unbundled dist/ modules through
  * the application's registryModule.
  *
  * `import.meta.url` in a bundled module would name the bundle's chunk, not the module's own file,

@@ -27,9 +27,10 @@ export async function stageBackend(log: (message: string) => void): Promise<Back
 }
 
 /**
- * The WASM backend reports an exhausted heap as "memory access out of bounds" (a RangeError or a
- * WebAssembly.RuntimeError, depending on where the access fails) with a stack of WASM frames. Returns an error that names the cause and the settings to lower, with the
- * original as its cause; any other error is returned unchanged.
+ * Rewrites a WASM heap exhaustion, which the backend reports as "memory access out of bounds" (a
+ * RangeError or a WebAssembly.RuntimeError, depending on where the access fails) with a stack of
+ * WASM frames. Returns an error that names the cause and the settings to lower, with the original
+ * as its cause. Any other error is returned unchanged.
  */
 export function explainHeapExhaustion(error: unknown, settings: string): unknown {
   if (!(error instanceof Error) || !error.message.includes("memory access out of bounds")) return error;

@@ -32,10 +32,10 @@ export const nativeBackendPackages = {
 } as const;
 
 /**
- * Whether a native TensorFlow package is installed with its addon: the package looks for
- * `lib/napi-v*\/tfjs_binding.node` before it loads anything, so without one it cannot load.
- * TensorFlow is not loaded, so an addon that is present but fails to load (missing CUDA libraries,
- * say) still counts as installed.
+ * Tells whether a native TensorFlow package is installed with its addon. The package looks for
+ * `lib/napi-v*\/tfjs_binding.node` before it loads anything, so without that file it cannot load.
+ * TensorFlow itself is not loaded here, so an addon that is present but fails to load (missing
+ * CUDA libraries, for example) still counts as installed.
  */
 export function nativeBackendInstalled(packageName: string): boolean {
   try {
@@ -66,12 +66,12 @@ export function unusedGpuWarning(backend: string): string | undefined {
   if (requestedGpus === undefined || requestedGpus.trim() === "") return undefined;
   if (backend === "tensorflow-gpu") return undefined;
   if (plannedBackend(backend) === "tensorflow-gpu") return undefined;
-  const why =
+  const reason =
     backend === "auto"
       ? "compute.backend is auto and @tensorflow/tfjs-node-gpu is not installed with its native addon, so it picks a CPU backend"
       : `the tensor backend is ${backend} (compute.backend or FANCL_BACKEND), which does not use a GPU`;
   return (
-    `fancl: warning: --gpus ${requestedGpus} was given but ${why}; networks train on the CPU. ` +
+    `fancl: warning: --gpus ${requestedGpus} was given but ${reason}; networks train on the CPU. ` +
     "Install @tensorflow/tfjs-node-gpu and set compute.backend: tensorflow-gpu to train on the GPU"
   );
 }

@@ -294,8 +294,8 @@ export class Store {
    * scratch folder. Returns the deleted keys, scratch keys and bytes; with `dryRun`, the ones
    * it would delete, deleting nothing. Lock files whose owner died here go too.
    *
-   * Throws `NoRunsError` when the index records no run while the cache holds entries (the index
-   * was lost or recreated), since every entry would go; `keepRuns` 0 says that is meant.
+   * Throws `NoRunsError` when the index records no run while the cache contains entries (the index
+   * was lost or recreated), because every entry would go. An explicit `keepRuns` 0 allows that.
    */
   async gc(keepRuns?: number, dryRun = false): Promise<GcResult> {
     const dead = await this.markDeadRunsInterrupted(dryRun);

@@ -62,10 +62,10 @@ async function resolveModelDir(model: string, storeRoot: string): Promise<string
 async function checkCaseDir(dir: string): Promise<void> {
   const info = await stat(dir).catch(() => undefined);
   if (info === undefined) {
-    throw new UsageError(`--case ${dir}: folder not found; give the folder that holds the case's four modality files`);
+    throw new UsageError(`--case ${dir}: folder not found; give the folder that contains the case's four modality files`);
   }
   if (!info.isDirectory()) {
-    throw new UsageError(`--case ${dir} is a file, not a folder; give the folder that holds the case's four modality files`);
+    throw new UsageError(`--case ${dir} is a file, not a folder; give the folder that contains the case's four modality files`);
   }
 
   const { caseFiles } = await import("../../src/data/dataset.js");

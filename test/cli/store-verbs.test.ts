@@ -97,7 +97,7 @@ describe("fancl report", () => {
     expect(result.stderr).toContain(`report ${reportKey().slice(0, 12)} from run 1 (ok, (index rebuild`);
   });
 
-  it("says so when the latest run finished no report, and --run picks a run", () => {
+  it("report names newer runs without one; --run picks", () => {
     const copy = path.join(dir, "failed-latest");
     cpSync(store, copy, { recursive: true });
     // A case whose images are not NIfTI: the ingest node fails, so run 2 finishes no report.

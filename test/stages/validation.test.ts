@@ -46,7 +46,7 @@ function write(name: string, text: string): string {
   return file;
 }
 
-/** Whether a native TensorFlow package is installed with its addon, found by looking for the file. */
+/** Tells whether a native TensorFlow package is installed with its addon file. */
 function addonInstalled(packageName: string): boolean {
   const lib = path.join(repo, "node_modules", packageName, "lib");
   return existsSync(lib) && readdirSync(lib).some((entry) => existsSync(path.join(lib, entry, "tfjs_binding.node")));
