@@ -22,6 +22,23 @@ export interface DiceCeOptions {
   readonly batchDice?: boolean;
   /** Added to Dice's numerator and denominator; default 1e-5. */
   readonly smooth?: number;
+  /**
+   * Set when these logits are one shard of a larger batch: the loss is then this shard's part of
+   * the whole batch's loss, so that the parts of all shards add up to it (gradients too). Needs
+   * batchDice false.
+   */
+  readonly shareOf?: BatchTotals;
+}
+
+/**
+ * Counts over a whole batch that a shard's loss divides by. Kept voxels are those with ignore 0
+ * (all voxels without an ignore mask), at the grid the loss is computed on.
+ */
+export interface BatchTotals {
+  /** Samples in the whole batch. */
+  readonly samples: number;
+  /** Kept voxels of the whole batch at this grid. */
+  readonly keptVoxels: number;
 }
 
 /**
@@ -31,11 +48,19 @@ export interface DiceCeOptions {
  * (and each sample unless batchDice): dc_k = (2·Σ p·y·m + smooth) / max(Σ y·m + Σ p·m + smooth, 1e-8),
  * averaged over classes (and samples). Cross-entropy: the mean of −log p[label] over voxels with
  * m = 1; 0 when every voxel is ignored. Returns CE − mean dc.
+ *
+ * With `shareOf`, the sums over voxels and samples are divided by the whole batch's counts
+ * (keptVoxels, samples · (K − 1)) in place of this shard's.
  */
 export function diceCeLoss(logits: tf.Tensor5D, labels: tf.Tensor4D, options: DiceCeOptions = {}): tf.Scalar {
   checkShapes(logits, labels, options.ignore);
   const smooth = options.smooth ?? DICE_SMOOTH;
   const numClasses = logits.shape[4];
+
+  const share = options.shareOf;
+  if (share !== undefined && options.batchDice === true) {
+    throw new Error("Dice+CE: batch Dice couples every sample of a batch, so a shard's part of it cannot be computed alone");
+  }
 
   return tf.tidy(() => {
     const oneHot = tf.cast(tf.oneHot(tf.cast(labels, "int32"), numClasses), "float32");
@@ -44,8 +69,9 @@ export function diceCeLoss(logits: tf.Tensor5D, labels: tf.Tensor4D, options: Di
 
     const logProbabilities = tf.logSoftmax(logits, -1);
     const voxelCe = tf.neg(tf.sum(tf.mul(oneHot, logProbabilities), -1));
-    const ce =
-      keep === null ? tf.mean(voxelCe) : tf.div(tf.sum(tf.mul(voxelCe, keep)), tf.maximum(tf.sum(keep), 1e-8));
+    const keptCe = keep === null ? tf.sum(voxelCe) : tf.sum(tf.mul(voxelCe, keep));
+    const kept = share !== undefined ? share.keptVoxels : keep === null ? voxelCe.size : tf.sum(keep);
+    const ce = tf.div(keptCe, tf.maximum(kept, 1e-8));
 
     // Dice over foreground classes only (channels 1 … K−1). The class axis is cut after the
     // spatial sums, on [N, K] or [K], because a 5-D slice is a slow path on WASM.
@@ -60,7 +86,8 @@ export function diceCeLoss(logits: tf.Tensor5D, labels: tf.Tensor4D, options: Di
     const sumGt = foreground(tf.sum(y, axes));
     const dice = tf.div(tf.add(tf.mul(intersect, 2), smooth), tf.maximum(tf.add(tf.add(sumGt, sumPred), smooth), 1e-8));
 
-    return tf.sub(ce, tf.mean(dice)) as tf.Scalar;
+    const meanDice = share === undefined ? tf.mean(dice) : tf.div(tf.sum(dice), share.samples * (numClasses - 1));
+    return tf.sub(ce, meanDice) as tf.Scalar;
   });
 }
 
@@ -79,6 +106,20 @@ export function deepSupervisionWeights(outputs: number): number[] {
   return raw.map((w) => w / total);
 }
 
+/** Options of `deepSupervisionLoss`: those of `diceCeLoss`, with a shard's totals given per grid. */
+export interface DeepSupervisionOptions extends Omit<DiceCeOptions, "shareOf"> {
+  /** Set when these outputs are one shard of a larger batch (see `DiceCeOptions.shareOf`). */
+  readonly shareOf?: BatchShare;
+}
+
+/** A whole batch's counts for every output grid of a network, for the loss of one of its shards. */
+export interface BatchShare {
+  /** Samples in the whole batch. */
+  readonly samples: number;
+  /** Kept voxels of the whole batch, keyed by the grid "DxHxW" of each output. */
+  readonly keptVoxels: Readonly<Record<string, number>>;
+}
+
 /**
  * Dice + CE on the full-resolution logits and on each deep supervision output, weighted by
  * `deepSupervisionWeights`. Labels (and the ignore mask) are brought to each output's size by
@@ -86,9 +127,14 @@ export function deepSupervisionWeights(outputs: number): number[] {
  * Outputs with weight 0 are not evaluated. Without deep supervision this is `diceCeLoss` on
  * `result.logits`.
  */
-export function deepSupervisionLoss(result: ForwardResult, labels: tf.Tensor4D, options: DiceCeOptions = {}): tf.Scalar {
+export function deepSupervisionLoss(
+  result: ForwardResult,
+  labels: tf.Tensor4D,
+  options: DeepSupervisionOptions = {},
+): tf.Scalar {
   const outputs = [result.logits, ...result.deepSupervision];
   const weights = deepSupervisionWeights(outputs.length);
+  const { shareOf, ...common } = options;
 
   return tf.tidy(() => {
     const terms: tf.Scalar[] = [];
@@ -98,10 +144,27 @@ export function deepSupervisionLoss(result: ForwardResult, labels: tf.Tensor4D, 
       const [, d, h, w] = output.shape;
       const scaledLabels = nearestResize(labels, d, h, w);
       const scaledIgnore = options.ignore === undefined ? undefined : nearestResize(options.ignore, d, h, w);
-      terms.push(tf.mul(diceCeLoss(output, scaledLabels, { ...options, ignore: scaledIgnore }), weight));
+      let share: BatchTotals | undefined;
+      if (shareOf !== undefined) {
+        const grid = `${d}x${h}x${w}`;
+        const keptVoxels = shareOf.keptVoxels[grid];
+        if (keptVoxels === undefined) {
+          throw new Error(`deep supervision: the batch totals have no count for the output grid ${grid}; give one for each output`);
+        }
+        share = { samples: shareOf.samples, keptVoxels };
+      }
+      terms.push(tf.mul(diceCeLoss(output, scaledLabels, { ...common, ignore: scaledIgnore, shareOf: share }), weight));
     });
     return tf.addN(terms) as tf.Scalar;
   });
+}
+
+/**
+ * The index of the input voxel that nearest-exact resizing from `from` to `to` voxels takes for
+ * each output voxel: floor((i + 0.5)·from/to), at most from − 1.
+ */
+export function nearestIndices(from: number, to: number): number[] {
+  return Array.from({ length: to }, (_, i) => Math.min(from - 1, Math.floor(((i + 0.5) * from) / to)));
 }
 
 /** Nearest-neighbour ('nearest-exact') resize of [N, D, H, W] to [N, d, h, w]; identity when equal. */
@@ -112,8 +175,7 @@ export function nearestResize(volume: tf.Tensor4D, depth: number, height: number
     target.forEach((size, axis) => {
       const from = volume.shape[axis + 1]!;
       if (from === size) return;
-      const indices = Array.from({ length: size }, (_, i) => Math.min(from - 1, Math.floor(((i + 0.5) * from) / size)));
-      out = tf.gather(out, tf.tensor1d(indices, "int32"), axis + 1);
+      out = tf.gather(out, tf.tensor1d(nearestIndices(from, size), "int32"), axis + 1);
     });
     return out as tf.Tensor4D;
   });

@@ -13,6 +13,7 @@ import { loadCheckpoint, saveCheckpoint, type Checkpoint } from "./checkpoint.js
 import { curriculumStage } from "./curriculum.js";
 import type { CurveEntry } from "./curve.js";
 import { SgdOptimizer } from "./optimizer.js";
+import { GradientPool } from "./parallel.js";
 import { Random } from "./random.js";
 import { sampleBatch } from "./sampler.js";
 import { polyLearningRate, validateSchedule, type TrainingSchedule } from "./schedule.js";
@@ -39,6 +40,13 @@ export interface TrainOptions {
   readonly onEpoch?: (entry: CurveEntry) => void;
   /** Stops the training before the next iteration; the last checkpoint stays. */
   readonly signal?: AbortSignal;
+  /**
+   * CPU threads for each step's forward and backward pass (default 1): the batch is split by
+   * sample across worker threads (see parallel.ts). Used on the wasm and cpu backends only; a
+   * native TensorFlow backend has threads of its own, and this is ignored there. The result equals
+   * one thread's up to float rounding.
+   */
+  readonly threads?: number;
 }
 
 export interface TrainResult {
@@ -140,6 +148,7 @@ async function runEpoch(
   lr: number,
   stage: number,
   rng: Random,
+  pool: GradientPool | undefined,
 ): Promise<number> {
   const { schedule, signal, onProgress } = options;
   const settings: LossSettings = {
@@ -163,7 +172,11 @@ async function runEpoch(
       rng,
     );
     augmentBatch(batch, augment, rng);
-    const loss = trainStep(net, optimizer, batch, lr, settings, { epoch, iteration });
+    const where = { epoch, iteration };
+    const loss =
+      pool === undefined
+        ? trainStep(net, optimizer, batch, lr, settings, where)
+        : await pool.step(net, optimizer, batch, lr, settings, where);
     sum += loss;
 
     const done = epoch * schedule.iterationsPerEpoch + iteration + 1;
@@ -185,6 +198,9 @@ export async function trainNetwork(options: TrainOptions): Promise<TrainResult> 
   const { schedule, network: config, seed, checkpointDir } = options;
   validateSchedule(schedule);
   checkCases(options);
+  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
+    throw new Error(`trainNetwork: threads must be a positive integer, got ${options.threads}`);
+  }
   const fingerprint = fingerprintOf(options);
   const curriculumEpochs = schedule.curriculumEpochs ?? [];
 
@@ -197,8 +213,13 @@ export async function trainNetwork(options: TrainOptions): Promise<TrainResult> 
   let rng = new Random(seed);
   let curve: CurveEntry[] = [];
   let startEpoch = 0;
+  let pool: GradientPool | undefined;
 
   try {
+    const backend = tf.getBackend();
+    if ((options.threads ?? 1) > 1 && schedule.batchSize > 1 && (backend === "wasm" || backend === "cpu")) {
+      pool = await GradientPool.start(Math.min(options.threads!, schedule.batchSize), { network: config, backend });
+    }
     const checkpoint = await loadCheckpoint(checkpointDir);
     if (checkpoint !== undefined) {
       if (checkpoint.fingerprint !== fingerprint) {
@@ -217,7 +238,7 @@ export async function trainNetwork(options: TrainOptions): Promise<TrainResult> 
     for (let epoch = startEpoch; epoch < schedule.epochs; epoch++) {
       const lr = polyLearningRate(schedule.lr, epoch, schedule.epochs, schedule.polyExponent);
       const stage = curriculumStage(epoch, curriculumEpochs);
-      const loss = await runEpoch(net, optimizer, options, epoch, lr, stage, rng);
+      const loss = await runEpoch(net, optimizer, options, epoch, lr, stage, rng, pool);
       const valDice = await validationDice(
         net,
         options.validation,
@@ -235,6 +256,8 @@ export async function trainNetwork(options: TrainOptions): Promise<TrainResult> 
     optimizer.dispose();
     net.dispose();
     throw error;
+  } finally {
+    await pool?.close();
   }
 
   optimizer.dispose();
