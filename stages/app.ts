@@ -7,16 +7,22 @@ import { StudySchema, type StudyConfig } from "./experiment.js";
 import { unusedGpuWarning } from "./gpu-request.js";
 import { buildStudy } from "./pipeline.js";
 import { stages } from "./registry.js";
+import { trainingThreads, trainingThreadsEnvironmentVariable } from "./threads.js";
 
 export const fanclApplication: Application<StudyConfig> = {
   registryModule: fileURLToPath(new URL("./registry.js", import.meta.url)),
   stages,
   experimentSchema: StudySchema,
   buildGraph: async (experiment, graph) => {
-    // The backend is an execution setting, not a param: workers inherit it from the environment.
+    // The backend and the training threads are execution settings, not params: workers inherit
+    // them from the environment.
     if (process.env[backendEnvironmentVariable] === undefined) {
       process.env[backendEnvironmentVariable] = experiment.base.compute.backend;
     }
+    if (process.env[trainingThreadsEnvironmentVariable] === undefined) {
+      process.env[trainingThreadsEnvironmentVariable] = String(experiment.base.compute.training_threads);
+    }
+    trainingThreads(); // rejects a bad FANCL_TRAINING_THREADS before any node runs
     const warning = unusedGpuWarning(process.env[backendEnvironmentVariable]!);
     if (warning !== undefined) process.stderr.write(`${warning}\n`);
     await buildStudy(experiment, graph);

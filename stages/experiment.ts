@@ -47,6 +47,12 @@ const CrossValidation = Schema.Struct({
 
 const Compute = Schema.Struct({
   backend: withDefault(Schema.Literals(["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"]), "auto"),
+  /**
+   * CPU threads of one training on the wasm and cpu backends: each batch is split by sample
+   * across them, and the training reserves as many CPU slots. Not in any key (the result is the
+   * same up to float rounding). 1 suits studies that run several trainings at once.
+   */
+  training_threads: withDefault(PositiveInt, 1),
 });
 
 const Network = Schema.Struct({

@@ -10,6 +10,7 @@ import { defineStage } from "../dag/stage.js";
 import type { NetworkConfig } from "../src/nn/network.js";
 import { loadCurricula } from "./curriculum-files.js";
 import type { TrainingCase } from "../src/train/trainer.js";
+import { trainingThreads } from "./threads.js";
 import { asList, writeJson } from "./io.js";
 
 const Int = Schema.Int;
@@ -68,11 +69,13 @@ export const trainStage = defineStage<TrainParams>({
   inputs: ["cases", "validation", "curricula"],
   outputs: ["model/model.json", "model/curve.json", "model/preprocess.json"],
   worker: true,
-  // Patches of 96³ and more are GPU work; small CPU studies never ask for a device.
+  // Patches of 96³ and more are GPU work; small CPU studies never ask for a device. A CPU
+  // training takes a slot for each of its threads (compute.training_threads).
   resources: (params) => {
     const [d, h, w] = params.schedule.patchSize;
     const onGpu = d * h * w >= 96 ** 3;
-    return { cpu: 1, gpus: onGpu ? 1 : 0, gpuMemoryMiB: onGpu ? gpuMemoryMiB(params) : 0 };
+    const cpu = onGpu ? 1 : Math.min(trainingThreads(), params.schedule.batchSize);
+    return { cpu, gpus: onGpu ? 1 : 0, gpuMemoryMiB: onGpu ? gpuMemoryMiB(params) : 0 };
   },
   run: async (ctx) => {
     // Loaded here, not at the top: every worker imports the registry, and most never train.
@@ -117,7 +120,13 @@ export const trainStage = defineStage<TrainParams>({
     }
 
     const network: NetworkConfig = net;
+    const threads = trainingThreads();
+    if (threads > 1) {
+      const used = backend.name === "tensorflow" ? 1 : Math.min(threads, schedule.batchSize);
+      ctx.log(`training on ${used} thread${used === 1 ? "" : "s"} (compute.training_threads ${threads}, batch ${schedule.batchSize}, backend ${backend.name})`);
+    }
     const result = await trainNetwork({
+      threads,
       cases,
       validation,
       network,
