@@ -21,6 +21,11 @@ import { deepSupervisionLoss, deepSupervisionWeights, nearestResize } from "../.
 import { createNetwork, stageFeatures, type NetworkConfig } from "../../src/nn/network.js";
 import { initBackend } from "../../src/tensor/backend.js";
 import { conv3d, conv3dTranspose2 } from "../../src/tensor/conv3d.js";
+import { SgdOptimizer } from "../../src/train/optimizer.js";
+import { GradientPool } from "../../src/train/parallel.js";
+import { Random } from "../../src/train/random.js";
+import { trainStep, type LossSettings } from "../../src/train/step.js";
+import type { PatchBatch } from "../../src/train/types.js";
 import { buildFastUnet, fastDiceCe } from "./fastUnet.js";
 import { writeSection as writeBenchmarkSection } from "../section.js";
 
@@ -119,6 +124,22 @@ function medianTiming(run: () => void, repeats: number): Timing {
   return { wall: median(wall), cpu: median(cpu) };
 }
 
+/** `medianTiming` for a step that returns a promise. */
+async function medianTimingAsync(run: () => Promise<unknown>, repeats: number): Promise<Timing> {
+  for (let i = 0; i < WARMUP; i++) await run();
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const start = performance.now();
+    const startCpu = process.cpuUsage();
+    await run();
+    const usedCpu = process.cpuUsage(startCpu);
+    wall.push((performance.now() - start) / 1000);
+    cpu.push((usedCpu.user + usedCpu.system) / 1e6);
+  }
+  return { wall: median(wall), cpu: median(cpu) };
+}
+
 /** Times forward + backward of one layer; dy is a fixed random tensor of y's shape. */
 function layerTiming(layer: Layer, repeats: number): Timing {
   const [d, h, w] = layer.size;
@@ -174,6 +195,46 @@ function trainingStepTiming(repeats: number): Timing {
   return timing;
 }
 
+/**
+ * Times the trainer's own step (src/train: Dice+CE with deep supervision, gradient clipping, SGD
+ * Nesterov with weight decay) on `threads` threads; with more than one, the batch is split by
+ * sample across worker threads (GradientPool).
+ */
+async function trainerStepTiming(threads: number, repeats: number): Promise<Timing> {
+  const { config, patch, batch } = quickstart;
+  const network = createNetwork(config, 0);
+  const optimizer = new SgdOptimizer(network.variables, { momentum: 0.99, nesterov: true, weightDecay: 3e-5 });
+  const rng = new Random(1);
+  const voxels = patch[0] * patch[1] * patch[2];
+  const patches: PatchBatch = {
+    image: Float32Array.from({ length: batch * voxels * config.inChannels }, () => rng.normal()),
+    label: Uint8Array.from({ length: batch * voxels }, () => rng.int(config.numClasses)),
+    batchSize: batch,
+    patchSize: patch,
+    channels: config.inChannels,
+  };
+  const settings: LossSettings = { hardVoxels: "background", batchDice: false, gradientClipNorm: 12 };
+  const where = { epoch: 0, iteration: 0 };
+  const backend = tf.getBackend();
+  const pool =
+    threads > 1 && (backend === "wasm" || backend === "cpu")
+      ? await GradientPool.start(threads, { network: config, backend })
+      : undefined;
+  try {
+    return await medianTimingAsync(
+      async () =>
+        pool === undefined
+          ? trainStep(network, optimizer, patches, 0.01, settings, where)
+          : pool.step(network, optimizer, patches, 0.01, settings, where),
+      repeats,
+    );
+  } finally {
+    await pool?.close();
+    optimizer.dispose();
+    network.dispose();
+  }
+}
+
 /** Times the same step for the U-Net of fastUnet.ts, built from src/tensor's channel ops. */
 function fastStepTiming(repeats: number): Timing {
   const { config, patch, batch } = quickstart;
@@ -207,6 +268,9 @@ interface TwinResult {
   readonly threads: number;
   readonly layers: Timing[];
   readonly step: Timing;
+  /** The step with PyTorch's default of one thread per core. */
+  readonly stepAllCores: Timing;
+  readonly allCoresThreads: number;
 }
 
 /** Runs the PyTorch twin with the same job and returns its medians. */
@@ -264,6 +328,13 @@ async function main(): Promise<void> {
   console.log(`training step, src/nn network: wall ${ms(ourStep.wall)} ms, cpu ${ms(ourStep.cpu)} ms`);
   const fastStep = fastStepTiming(stepRepeats);
   console.log(`training step, channel-op network: wall ${ms(fastStep.wall)} ms, cpu ${ms(fastStep.cpu)} ms`);
+  const cores = os.availableParallelism();
+  const trainerSteps: Array<[number, Timing]> = [];
+  for (const threads of [...new Set([1, cores])]) {
+    const timing = await trainerStepTiming(threads, stepRepeats);
+    console.log(`training step, src/train on ${threads} thread(s): wall ${ms(timing.wall)} ms, cpu ${ms(timing.cpu)} ms`);
+    trainerSteps.push([threads, timing]);
+  }
 
   const twin = await runTwin(repeats, stepRepeats);
 
@@ -274,6 +345,10 @@ async function main(): Promise<void> {
   const wallRatio = total(twin.layers, "wall") / total(ours, "wall");
 
   const cpuModel = os.cpus()[0]?.model ?? "unknown CPU";
+  const stepRow = (name: string, threads: number, t: Timing): string =>
+    `| ${name} | ${threads} | ${ms(t.cpu)} | ${ms(t.wall)} | ${(t.cpu / twin.step.cpu).toFixed(2)} | ` +
+    `${(t.wall / twin.step.wall).toFixed(2)} | ${(t.wall / twin.stepAllCores.wall).toFixed(2)} |`;
+  const stepVerdict = (t: Timing, peer: Timing): string => `${(t.wall / peer.wall).toFixed(2)}×`;
   const rows = layers.map((layer, i) => {
     const mine = ours[i]!;
     const theirs = twin.layers[i]!;
@@ -309,11 +384,18 @@ async function main(): Promise<void> {
     `${quickstart.batch}, patch ${quickstart.patch.join("×")}, 4 modalities, 4 classes; forward, Dice+CE, backward,`,
     `SGD Nesterov update), median of ${stepRepeats} steps after ${WARMUP} warm-up:`,
     "",
-    "| network | cpu ms | wall ms | cpu / PyTorch | wall / PyTorch |",
-    "| --- | ---: | ---: | ---: | ---: |",
-    `| src/nn \`createNetwork\` + \`deepSupervisionLoss\` | ${ms(ourStep.cpu)} | ${ms(ourStep.wall)} | ${(ourStep.cpu / twin.step.cpu).toFixed(2)} | ${(ourStep.wall / twin.step.wall).toFixed(2)} |`,
-    `| same layers from src/tensor channel ops (bench/conv3d/fastUnet.ts) | ${ms(fastStep.cpu)} | ${ms(fastStep.wall)} | ${(fastStep.cpu / twin.step.cpu).toFixed(2)} | ${(fastStep.wall / twin.step.wall).toFixed(2)} |`,
-    `| PyTorch (torch_twin.py) | ${ms(twin.step.cpu)} | ${ms(twin.step.wall)} | 1.00 | 1.00 |`,
+    "| network | threads | cpu ms | wall ms | cpu / PyTorch | wall / PyTorch | wall / PyTorch on all cores |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    stepRow("src/nn `createNetwork` + `deepSupervisionLoss`, tf.train.momentum", 1, ourStep),
+    stepRow("same layers from src/tensor channel ops (bench/conv3d/fastUnet.ts)", 1, fastStep),
+    ...trainerSteps.map(([threads, timing]) =>
+      stepRow(`src/train \`${threads === 1 ? "trainStep" : "GradientPool.step"}\` (the trainer's step)`, threads, timing),
+    ),
+    stepRow("PyTorch (torch_twin.py)", 1, twin.step),
+    stepRow("PyTorch (torch_twin.py), its default threads", twin.allCoresThreads, twin.stepAllCores),
+    "",
+    `The trainer's step on ${cores} threads (\`compute.training_threads: ${cores}\`) takes ${stepVerdict(trainerSteps.at(-1)![1], twin.step)}`,
+    `of PyTorch's one-thread wall time and ${stepVerdict(trainerSteps.at(-1)![1], twin.stepAllCores)} of its wall time on ${twin.allCoresThreads} threads.`,
     "",
     `Machine: ${os.availableParallelism()} cores (nproc), ${cpuModel}, Node ${process.version}.`,
     "Command: `npm run build && npm run bench:conv3d`",

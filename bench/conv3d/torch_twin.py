@@ -5,6 +5,7 @@ and CPU seconds per layer (forward + backward) and per training step. One thread
 TypeScript side.
 """
 import json
+import os
 import statistics
 import sys
 import time
@@ -142,6 +143,10 @@ def main():
         "layers": layers,
         "step": training_step_timing(job),
     }
+    # The same step with one thread per core, the setting PyTorch starts with.
+    torch.set_num_threads(os.cpu_count() or 1)
+    result["stepAllCores"] = training_step_timing(job)
+    result["allCoresThreads"] = torch.get_num_threads()
     print(json.dumps(result))
 
 
