@@ -3,14 +3,17 @@
  * filter is [kd, kh, kw, Cin, Cout], 'same' zero padding as TensorFlow defines it, strides 1 or 2.
  *
  * On the native TensorFlow backends (`tf.getBackend() === "tensorflow"`) this is `tf.conv3d`.
- * On the other backends (wasm, cpu) the forward pass and both gradients are composed from fast
- * 2-D kernels (see conv3dKernels.ts and transposeKernels.ts), because `tf.conv3d` and its
- * gradients run there at under 1 GFLOP/s. Those backends support filters of 3x3x3 and 1x1x1 only:
- * the WASM backend's own `tf.conv3d` input gradient gives wrong values for other filter sizes in
- * tfjs 4.22, so there is no fallback to it.
+ * On the other backends (wasm, cpu), `tf.conv3d` and its gradients run at under 1 GFLOP/s, so:
+ * - the native kernels of nativeConv.ts run every pass when the addon is built (the default after
+ *   `npm run build` on a machine with a C++ compiler);
+ * - otherwise the forward pass and both gradients are composed from fast 2-D kernels (see
+ *   conv3dKernels.ts and transposeKernels.ts). That path supports filters of 3x3x3 and 1x1x1 only:
+ *   the WASM backend's own `tf.conv3d` input gradient gives wrong values for other filter sizes in
+ *   tfjs 4.22, so there is no fallback to it.
  */
 import * as tf from "@tensorflow/tfjs";
 import { conv3dFilterGrad, conv3dForward, conv3dInputGrad, hasFastKernel } from "./conv3dKernels.js";
+import { nativeConvKernels } from "./nativeConv.js";
 import { samePadding } from "./padding.js";
 import { transpose2FilterGrad, transpose2Forward, transpose2InputGrad } from "./transposeKernels.js";
 
@@ -113,6 +116,8 @@ export function conv3d(x: tf.Tensor5D, filter: tf.Tensor5D, stride: 1 | 2 = 1): 
   if (usesNativeConv3d() || x.size === 0) {
     return tf.conv3d(x, filter, stride, "same");
   }
+  const native = nativeConvKernels()?.conv3d(x, filter, stride);
+  if (native !== undefined) return native;
   if (hasFastKernel(filter.shape, stride)) {
     return composedByStride[stride](x, filter);
   }
@@ -154,5 +159,5 @@ export function conv3dTranspose2(x: tf.Tensor5D, filter: tf.Tensor5D): tf.Tensor
   if (usesNativeConv3d() || x.size === 0) {
     return tf.conv3dTranspose(x, filter, [n, d * 2, h * 2, w * 2, cout], 2, "same");
   }
-  return composedTranspose2(x, filter);
+  return nativeConvKernels()?.conv3dTranspose2(x, filter) ?? composedTranspose2(x, filter);
 }

@@ -1,0 +1,61 @@
+/**
+ * Builds native/ (the AVX-512 3-D convolution kernels, a Node-API addon) with node-gyp, run by
+ * `npm run build` after tsc. The addon is optional: where no C++ compiler, make or Node headers
+ * are found, this prints one warning and exits 0, and training uses the WASM kernels. Set
+ * FANCL_SKIP_NATIVE=1 to skip the build.
+ *
+ * node-gyp comes with npm. Node's headers are taken from npm's `nodedir` setting when set, else
+ * from the include/node folder of this Node's installation, because node-gyp would otherwise
+ * try to download them.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const native = path.join(repo, "native");
+
+/** Returns the path of node-gyp's entry script, or undefined when none is found. */
+function findNodeGyp() {
+  const candidates = [
+    process.env.npm_config_node_gyp,
+    path.join(path.dirname(process.execPath), "../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js"),
+  ];
+  try {
+    candidates.push(createRequire(import.meta.url).resolve("node-gyp/bin/node-gyp.js"));
+  } catch {
+    // node-gyp is not a package of this project; the copy inside npm is used.
+  }
+  return candidates.find((candidate) => candidate !== undefined && existsSync(candidate));
+}
+
+/** Returns the folder whose include/node holds Node's headers, or undefined. */
+function findNodeDir() {
+  if (process.env.npm_config_nodedir) return process.env.npm_config_nodedir;
+  const prefix = path.resolve(path.dirname(process.execPath), "..");
+  return existsSync(path.join(prefix, "include/node/node_api.h")) ? prefix : undefined;
+}
+
+function skip(reason) {
+  console.warn(`fancl: native convolution kernels not built (${reason}); training uses the WASM kernels`);
+  process.exit(0);
+}
+
+if (process.env.FANCL_SKIP_NATIVE === "1") skip("FANCL_SKIP_NATIVE=1");
+const nodeGyp = findNodeGyp();
+if (nodeGyp === undefined) skip("node-gyp not found");
+const nodeDir = findNodeDir();
+if (nodeDir === undefined) skip("Node's headers (include/node/node_api.h) not found");
+
+const result = spawnSync(process.execPath, [nodeGyp, "rebuild", `--nodedir=${nodeDir}`], {
+  cwd: native,
+  encoding: "utf8",
+});
+if (result.status !== 0) {
+  const lines = `${result.stdout ?? ""}${result.stderr ?? ""}`.trim().split("\n");
+  const detail = lines.filter((line) => !line.startsWith("gyp info")).slice(-8).join("\n");
+  console.warn(detail);
+  skip(`node-gyp exited with ${result.status ?? result.signal}`);
+}

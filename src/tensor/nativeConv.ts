@@ -1,0 +1,195 @@
+/**
+ * 3-D convolution through the native kernels of native/ (C++, AVX-512 where the CPU has it, plain
+ * loops otherwise), for the wasm and cpu backends. Each pass reads its tensors out of the backend,
+ * runs one kernel on one thread and makes a new tensor of the result.
+ *
+ * Layout is channels-last throughout: x [N, D, H, W, Cin], filter [k, k, k, Cin, Cout],
+ * y [N, od, oh, ow, Cout]. Padding is TensorFlow's 'same' (padding.ts). 1x1x1 kernels are left to
+ * the composed kernels (see `convShape`).
+ *
+ * The addon is built by `npm run build` (scripts/build-native.mjs). Where it is missing, or when
+ * FANCL_NATIVE_CONV=0 is set, `nativeConvKernels()` returns undefined and conv3d.ts uses its
+ * composed WASM kernels.
+ */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import * as tf from "@tensorflow/tfjs";
+
+import { samePadding } from "./padding.js";
+
+/** The addon's functions: inputs, a preallocated output and the 14 numbers of a `ConvShape`. */
+interface Addon {
+  forward(x: Float32Array, filter: Float32Array, y: Float32Array, shape: Int32Array): void;
+  backpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, shape: Int32Array): void;
+  backpropFilter(x: Float32Array, dy: Float32Array, dFilter: Float32Array, shape: Int32Array): void;
+  usesAvx512(): boolean;
+}
+
+/** Whether the addon loaded, and why not when it did not. */
+export type NativeConvStatus =
+  | { readonly loaded: true; readonly path: string; readonly avx512: boolean }
+  | { readonly loaded: false; readonly reason: string };
+
+const addonFile = path.join("native", "build", "Release", "fancl_conv.node");
+
+let cached: { addon: Addon | undefined; status: NativeConvStatus } | undefined;
+
+/** Finds native/build/Release/fancl_conv.node in the repository above this module (src/ or dist/src/). */
+function findAddon(): string | undefined {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let level = 0; level < 5; level++) {
+    const candidate = path.join(dir, addonFile);
+    if (existsSync(candidate)) return candidate;
+    dir = path.dirname(dir);
+  }
+  return undefined;
+}
+
+function load(): { addon: Addon | undefined; status: NativeConvStatus } {
+  if (process.env.FANCL_NATIVE_CONV === "0") {
+    return { addon: undefined, status: { loaded: false, reason: "FANCL_NATIVE_CONV=0" } };
+  }
+  const file = findAddon();
+  if (file === undefined) {
+    return { addon: undefined, status: { loaded: false, reason: `${addonFile} not found; run npm run build` } };
+  }
+  try {
+    const addon = createRequire(import.meta.url)(file) as Addon;
+    return { addon, status: { loaded: true, path: file, avx512: addon.usesAvx512() } };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n")[0]! : String(error);
+    return { addon: undefined, status: { loaded: false, reason: `${file} failed to load: ${reason}` } };
+  }
+}
+
+/** Reports whether the native kernels are in use, loading them on the first call. */
+export function nativeConvStatus(): NativeConvStatus {
+  cached ??= load();
+  return cached.status;
+}
+
+/** The 14 numbers of the C++ ConvShape: input, output, kernel, stride, padding before. */
+type ConvShape = Int32Array;
+
+/**
+ * The shape of conv3d(x [N, D, H, W, Cin], filter [k, k, k, Cin, Cout], stride) with 'same'
+ * padding, or undefined when this file does not handle it: a kernel that is not cubic, a padding
+ * before an axis that is negative, or a 1x1x1 kernel. A 1x1x1 convolution is a plain matrix
+ * product, which the WASM backend's `matMul` computes faster than these kernels for the few
+ * output channels of a segmentation head (2.6 against 1.1 GFLOP/s for 32→4 channels at 64³).
+ */
+function convShape(x: readonly number[], filter: readonly number[], stride: number): ConvShape | undefined {
+  const [n, d, h, w, cin] = x as [number, number, number, number, number];
+  const [kd, kh, kw, , cout] = filter as [number, number, number, number, number];
+  if (kd !== kh || kd !== kw || kd === 1) return undefined;
+  const pads = [d, h, w].map((size) => samePadding(size, kd, stride));
+  if (pads.some((p) => p.before < 0)) return undefined;
+  const [pd, ph, pw] = pads as [(typeof pads)[0], (typeof pads)[0], (typeof pads)[0]];
+  return Int32Array.from([n, d, h, w, cin, pd.out, ph.out, pw.out, cout, kd, stride, pd.before, ph.before, pw.before]);
+}
+
+/** The backend's values of `t` as a Float32Array (a copy or a view, read before any other op runs). */
+function read(t: tf.Tensor): Float32Array {
+  return t.dataSync() as Float32Array;
+}
+
+type Op5 = (x: tf.Tensor5D, filter: tf.Tensor5D) => tf.Tensor5D;
+
+/** Native forward pass and both gradients, as `tf.customGrad` ops. */
+export interface NativeConvKernels {
+  /** conv3d with 'same' padding, or undefined when this shape is not handled (see file comment). */
+  conv3d(x: tf.Tensor5D, filter: tf.Tensor5D, stride: 1 | 2): tf.Tensor5D | undefined;
+  /** Transposed convolution, kernel 2, stride 2: x [N, D, H, W, Cin], filter [2, 2, 2, Cout, Cin]. */
+  conv3dTranspose2(x: tf.Tensor5D, filter: tf.Tensor5D): tf.Tensor5D;
+}
+
+function kernels(addon: Addon): NativeConvKernels {
+  const convOps = new Map<string, Op5>();
+
+  /** The differentiable op for one convolution shape. */
+  const convOp = (shape: ConvShape): Op5 => {
+    const key = shape.join(",");
+    const known = convOps.get(key);
+    if (known !== undefined) return known;
+    const [n, d, h, w, cin, od, oh, ow, cout, k] = shape as unknown as number[] as [
+      number, number, number, number, number, number, number, number, number, number,
+    ];
+    const op = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [x, filter, save] = inputs as [tf.Tensor5D, tf.Tensor5D, tf.GradSaveFunc];
+      save([x, filter]);
+      const y = new Float32Array(n * od * oh * ow * cout);
+      addon.forward(read(x), read(filter), y, shape);
+      return {
+        value: tf.tensor5d(y, [n, od, oh, ow, cout]),
+        gradFunc: (dy: tf.Tensor5D, saved: tf.Tensor[]) => {
+          const [xSaved, filterSaved] = saved as [tf.Tensor5D, tf.Tensor5D];
+          const dyValues = read(dy);
+          const dx = new Float32Array(n * d * h * w * cin);
+          addon.backpropInput(dyValues, read(filterSaved), dx, shape);
+          const dFilter = new Float32Array(k * k * k * cin * cout);
+          addon.backpropFilter(read(xSaved), dyValues, dFilter, shape);
+          return [tf.tensor5d(dx, [n, d, h, w, cin]), tf.tensor5d(dFilter, [k, k, k, cin, cout])];
+        },
+      };
+    }) as Op5;
+    convOps.set(key, op);
+    return op;
+  };
+
+  // The transposed convolution of x is the input gradient of the stride-2 convolution that maps
+  // y-space [N, 2D, 2H, 2W, Cout] to x-space [N, D, H, W, Cin] with the same filter, so its
+  // passes are that convolution's passes in another order.
+  const transposeOp = (x: readonly number[], filter: readonly number[]): Op5 => {
+    const [n, d, h, w, cin] = x as [number, number, number, number, number];
+    const cout = filter[3]!;
+    const shape = Int32Array.from([n, 2 * d, 2 * h, 2 * w, cout, d, h, w, cin, 2, 2, 0, 0, 0]);
+    return tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [xIn, filterIn, save] = inputs as [tf.Tensor5D, tf.Tensor5D, tf.GradSaveFunc];
+      save([xIn, filterIn]);
+      const y = new Float32Array(n * 8 * d * h * w * cout);
+      addon.backpropInput(read(xIn), read(filterIn), y, shape);
+      return {
+        value: tf.tensor5d(y, [n, 2 * d, 2 * h, 2 * w, cout]),
+        gradFunc: (dy: tf.Tensor5D, saved: tf.Tensor[]) => {
+          const [xSaved, filterSaved] = saved as [tf.Tensor5D, tf.Tensor5D];
+          const dyValues = read(dy);
+          const dx = new Float32Array(n * d * h * w * cin);
+          addon.forward(dyValues, read(filterSaved), dx, shape);
+          const dFilter = new Float32Array(8 * cout * cin);
+          addon.backpropFilter(dyValues, read(xSaved), dFilter, shape);
+          return [tf.tensor5d(dx, [n, d, h, w, cin]), tf.tensor5d(dFilter, [2, 2, 2, cout, cin])];
+        },
+      };
+    }) as Op5;
+  };
+
+  return {
+    conv3d: (x, filter, stride) => {
+      const shape = convShape(x.shape, filter.shape, stride);
+      return shape === undefined ? undefined : convOp(shape)(x, filter);
+    },
+    conv3dTranspose2: (x, filter) => transposeOp(x.shape, filter.shape)(x, filter),
+  };
+}
+
+let loadedKernels: NativeConvKernels | undefined;
+let enabled = true;
+
+/**
+ * Turns the native kernels off (false) or back on (true) in this process, so that tests and
+ * benchmarks can compare them with the composed WASM kernels. On by default.
+ */
+export function setNativeConvEnabled(on: boolean): void {
+  enabled = on;
+}
+
+/** The native kernels, or undefined when the addon is missing or disabled (see `nativeConvStatus`). */
+export function nativeConvKernels(): NativeConvKernels | undefined {
+  if (!enabled) return undefined;
+  cached ??= load();
+  if (cached.addon === undefined) return undefined;
+  loadedKernels ??= kernels(cached.addon);
+  return loadedKernels;
+}
