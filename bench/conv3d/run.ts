@@ -21,7 +21,7 @@ import { deepSupervisionWeights } from "../../src/nn/losses.js";
 import { createNetwork, stageFeatures, type NetworkConfig } from "../../src/nn/network.js";
 import { initBackend } from "../../src/tensor/backend.js";
 import { conv3d, conv3dTranspose2 } from "../../src/tensor/conv3d.js";
-import { nativeConvStatus, setNativeConvEnabled } from "../../src/tensor/nativeConv.js";
+import { nativeStatus, setNativeEnabled } from "../../src/tensor/native.js";
 import { SgdOptimizer } from "../../src/train/optimizer.js";
 import { GradientPool } from "../../src/train/parallel.js";
 import { Random } from "../../src/train/random.js";
@@ -280,16 +280,16 @@ async function main(): Promise<void> {
   const repeats = Number(values.repeats);
   const stepRepeats = Number(values["step-repeats"]);
   const backend = await initBackend("auto");
-  const native = nativeConvStatus();
+  const native = nativeStatus();
   console.log(native.loaded ? `native kernels: ${native.path} (AVX-512 ${native.avx512 ? "on" : "off"})` : `native kernels: not loaded (${native.reason})`);
 
   // "ours" is what conv3d runs by default: the native kernels when they load, else the composed ones.
   const ours = layerTimings(native.loaded ? "native" : "composed", repeats);
-  setNativeConvEnabled(false);
+  setNativeEnabled(false);
   const composed = native.loaded ? layerTimings("composed", repeats) : ours;
   const composedStep = await trainerStepTiming(1, stepRepeats);
   console.log(`training step, composed kernels, 1 thread: wall ${ms(composedStep.wall)} ms, cpu ${ms(composedStep.cpu)} ms`);
-  setNativeConvEnabled(true);
+  setNativeEnabled(true);
 
   const cores = os.availableParallelism();
   const steps: Array<[number, Timing]> = [];

@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 
 import { addChannelBias, instanceNorm } from "../tensor/channelOps.js";
 import { conv3d, conv3dTranspose2 } from "../tensor/conv3d.js";
+import { nativeNormAct } from "../tensor/nativeNormAct.js";
 
 /** Slope of every leaky ReLU in the U-Net and in φ1 (nnU-Net's default). */
 export const LEAKY_SLOPE = 0.01;
@@ -166,6 +167,17 @@ export function makeConvNormAct(
   };
 }
 
+/**
+ * conv → bias → instance norm → leaky ReLU. On the wasm and cpu backends with the native addon
+ * built, the last three run as one fused op (nativeNormAct.ts) with the same values and gradients.
+ */
 export function applyConvNormAct(block: ConvNormAct, x: tf.Tensor5D): tf.Tensor5D {
+  const backend = tf.getBackend();
+  const fused = backend === "wasm" || backend === "cpu" ? nativeNormAct({ eps: INSTANCE_NORM_EPS, slope: LEAKY_SLOPE }) : undefined;
+  if (fused !== undefined && x.size > 0) {
+    const { conv, norm } = block;
+    const convolved = conv3d(x, conv.kernel as tf.Tensor5D, conv.stride);
+    return fused(convolved, conv.bias as tf.Tensor1D, norm.scale as tf.Tensor1D, norm.shift as tf.Tensor1D);
+  }
   return leakyRelu(applyInstanceNorm(block.norm, applyConv(block.conv, x)));
 }

@@ -7,68 +7,13 @@
  * y [N, od, oh, ow, Cout]. Padding is TensorFlow's 'same' (padding.ts). 1x1x1 kernels are left to
  * the composed kernels (see `convShape`).
  *
- * The addon is built by `npm run build` (scripts/build-native.mjs). Where it is missing, or when
- * FANCL_NATIVE_CONV=0 is set, `nativeConvKernels()` returns undefined and conv3d.ts uses its
- * composed WASM kernels.
+ * Where the addon is missing or turned off (native.ts), `nativeConvKernels()` returns undefined
+ * and conv3d.ts uses its composed WASM kernels.
  */
-import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 
+import { nativeAddon, type NativeAddon } from "./native.js";
 import { samePadding } from "./padding.js";
-
-/** The addon's functions: inputs, a preallocated output and the 14 numbers of a `ConvShape`. */
-interface Addon {
-  forward(x: Float32Array, filter: Float32Array, y: Float32Array, shape: Int32Array): void;
-  backpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, shape: Int32Array): void;
-  backpropFilter(x: Float32Array, dy: Float32Array, dFilter: Float32Array, shape: Int32Array): void;
-  usesAvx512(): boolean;
-}
-
-/** Whether the addon loaded, and why not when it did not. */
-export type NativeConvStatus =
-  | { readonly loaded: true; readonly path: string; readonly avx512: boolean }
-  | { readonly loaded: false; readonly reason: string };
-
-const addonFile = path.join("native", "build", "Release", "fancl_conv.node");
-
-let cached: { addon: Addon | undefined; status: NativeConvStatus } | undefined;
-
-/** Finds native/build/Release/fancl_conv.node in the repository above this module (src/ or dist/src/). */
-function findAddon(): string | undefined {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let level = 0; level < 5; level++) {
-    const candidate = path.join(dir, addonFile);
-    if (existsSync(candidate)) return candidate;
-    dir = path.dirname(dir);
-  }
-  return undefined;
-}
-
-function load(): { addon: Addon | undefined; status: NativeConvStatus } {
-  if (process.env.FANCL_NATIVE_CONV === "0") {
-    return { addon: undefined, status: { loaded: false, reason: "FANCL_NATIVE_CONV=0" } };
-  }
-  const file = findAddon();
-  if (file === undefined) {
-    return { addon: undefined, status: { loaded: false, reason: `${addonFile} not found; run npm run build` } };
-  }
-  try {
-    const addon = createRequire(import.meta.url)(file) as Addon;
-    return { addon, status: { loaded: true, path: file, avx512: addon.usesAvx512() } };
-  } catch (error) {
-    const reason = error instanceof Error ? error.message.split("\n")[0]! : String(error);
-    return { addon: undefined, status: { loaded: false, reason: `${file} failed to load: ${reason}` } };
-  }
-}
-
-/** Reports whether the native kernels are in use, loading them on the first call. */
-export function nativeConvStatus(): NativeConvStatus {
-  cached ??= load();
-  return cached.status;
-}
 
 /** The 14 numbers of the C++ ConvShape: input, output, kernel, stride, padding before. */
 type ConvShape = Int32Array;
@@ -105,7 +50,7 @@ export interface NativeConvKernels {
   conv3dTranspose2(x: tf.Tensor5D, filter: tf.Tensor5D): tf.Tensor5D;
 }
 
-function kernels(addon: Addon): NativeConvKernels {
+function kernels(addon: NativeAddon): NativeConvKernels {
   const convOps = new Map<string, Op5>();
 
   /** The differentiable op for one convolution shape. */
@@ -175,21 +120,11 @@ function kernels(addon: Addon): NativeConvKernels {
 }
 
 let loadedKernels: NativeConvKernels | undefined;
-let enabled = true;
 
-/**
- * Turns the native kernels off (false) or back on (true) in this process, so that tests and
- * benchmarks can compare them with the composed WASM kernels. On by default.
- */
-export function setNativeConvEnabled(on: boolean): void {
-  enabled = on;
-}
-
-/** The native kernels, or undefined when the addon is missing or disabled (see `nativeConvStatus`). */
+/** The native kernels, or undefined when the addon is missing or turned off (see native.ts). */
 export function nativeConvKernels(): NativeConvKernels | undefined {
-  if (!enabled) return undefined;
-  cached ??= load();
-  if (cached.addon === undefined) return undefined;
-  loadedKernels ??= kernels(cached.addon);
+  const addon = nativeAddon();
+  if (addon === undefined) return undefined;
+  loadedKernels ??= kernels(addon);
   return loadedKernels;
 }

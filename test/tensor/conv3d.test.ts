@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/tensor/backend.js";
 import { conv3d, conv3dTranspose2 } from "../../src/tensor/conv3d.js";
-import { nativeConvStatus, setNativeConvEnabled } from "../../src/tensor/nativeConv.js";
+import { nativeStatus, setNativeEnabled } from "../../src/tensor/native.js";
 
 // Expected values come from tf.conv3d and tf.conv3dTranspose and their registered gradients on the
 // plain cpu backend, a separate implementation from the kernels under test: the native kernels
@@ -80,14 +80,14 @@ beforeAll(async () => {
 describe("native kernels", () => {
   it("are built and load", () => {
     // npm run build compiles native/; a machine without a C++ compiler gets the composed kernels.
-    const status = nativeConvStatus();
+    const status = nativeStatus();
     expect(status.loaded ? "" : status.reason).toBe("");
   });
 });
 
 for (const kernels of ["native", "composed"] as const) {
   describe(`conv3d, ${kernels} kernels`, () => {
-    beforeAll(() => setNativeConvEnabled(kernels === "native"));
+    beforeAll(() => setNativeEnabled(kernels === "native"));
 
     const cases: [string, number[], number[], 1 | 2][] = [
       ["3x3x3 stride 1, one channel", [1, 5, 6, 7, 1], [3, 3, 3, 1, 3], 1],
@@ -154,7 +154,7 @@ for (const kernels of ["native", "composed"] as const) {
   });
 
   describe(`conv3dTranspose2, ${kernels} kernels`, () => {
-    beforeAll(() => setNativeConvEnabled(kernels === "native"));
+    beforeAll(() => setNativeEnabled(kernels === "native"));
 
     // tfjs registers no gradient for tf.conv3dTranspose, so the expected gradients use its adjoint
     // identity: with L = sum(conv3dTranspose(x, f) * r) = sum(x * conv3d(r, f, stride 2)),
