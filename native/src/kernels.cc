@@ -155,7 +155,7 @@ void backprop_filter_generic(const ConvShape& g, const Padded& p, const float* x
 // AVX-512 tiles.
 
 #pragma GCC push_options
-#pragma GCC target("avx512f,fma")
+#pragma GCC target("avx512f,avx512vl,fma")
 
 // Lanes [0, count) set, count clamped to [0, 16].
 inline __mmask16 lane_mask(int count) {
@@ -250,6 +250,57 @@ void filter_tile(const float* x, int rs, const float* dy, const ConvShape& g, in
   }
 }
 
+// The same three tiles on 8-lane (256-bit) vectors for layers of at most 8 channels, where a
+// 16-lane vector would be half empty. NR is unused (always one vector of 8 lanes, masked by m).
+template <int MR, int NR>
+void forward_tile8(const float* x, int rs, const float* w, const ConvShape& g, const Padded& p, __mmask8 m, float* y) {
+  __m256 acc[MR];
+  _Pragma("GCC unroll 8") for (int r = 0; r < MR; r++) acc[r] = _mm256_setzero_ps();
+  const size_t plane = (size_t)p.h * p.w * g.ci;
+  const size_t row = (size_t)p.w * g.ci;
+  for (int kd = 0; kd < g.k; kd++)
+    for (int kh = 0; kh < g.k; kh++)
+      for (int kw = 0; kw < g.k; kw++) {
+        const float* xt = x + kd * plane + kh * row + (size_t)kw * g.ci;
+        const float* wt = w + (size_t)((kd * g.k + kh) * g.k + kw) * g.ci * g.co;
+        for (int i = 0; i < g.ci; i++) {
+          const __m256 wv = _mm256_maskz_loadu_ps(m, wt + (size_t)i * g.co);
+          _Pragma("GCC unroll 8") for (int r = 0; r < MR; r++) {
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(xt[(size_t)r * rs + i]), wv, acc[r]);
+          }
+        }
+      }
+  _Pragma("GCC unroll 8") for (int r = 0; r < MR; r++) _mm256_mask_storeu_ps(y + (size_t)r * g.co, m, acc[r]);
+}
+
+template <int MR, int NR>
+void input_tile8(const float* dy, const float* wt, const ConvShape& g, __mmask8 m, float* dxp, int rs) {
+  __m256 acc[MR];
+  _Pragma("GCC unroll 8") for (int r = 0; r < MR; r++) acc[r] = _mm256_setzero_ps();
+  for (int o = 0; o < g.co; o++) {
+    const __m256 wv = _mm256_maskz_loadu_ps(m, wt + (size_t)o * g.ci);
+    _Pragma("GCC unroll 8") for (int r = 0; r < MR; r++) {
+      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dy[(size_t)r * g.co + o]), wv, acc[r]);
+    }
+  }
+  _Pragma("GCC unroll 8") for (int r = 0; r < MR; r++) {
+    float* out = dxp + (size_t)r * rs;
+    _mm256_mask_storeu_ps(out, m, _mm256_add_ps(_mm256_maskz_loadu_ps(m, out), acc[r]));
+  }
+}
+
+template <int MR, int NR>
+void filter_tile8(const float* x, int rs, const float* dy, const ConvShape& g, int voxels, __mmask8 m, float* dw) {
+  __m256 acc[MR];
+  _Pragma("GCC unroll 8") for (int r = 0; r < MR; r++) acc[r] = _mm256_maskz_loadu_ps(m, dw + (size_t)r * g.co);
+  for (int v = 0; v < voxels; v++) {
+    const __m256 d = _mm256_maskz_loadu_ps(m, dy + (size_t)v * g.co);
+    const float* xr = x + (size_t)v * rs;
+    _Pragma("GCC unroll 8") for (int r = 0; r < MR; r++) acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(xr[r]), d, acc[r]);
+  }
+  _Pragma("GCC unroll 8") for (int r = 0; r < MR; r++) _mm256_mask_storeu_ps(dw + (size_t)r * g.co, m, acc[r]);
+}
+
 constexpr int kRows = 8;
 
 // Calls TILE<mr, NR>(args...) for a row count mr in 1 … 8 known only at run time.
@@ -280,7 +331,9 @@ void forward_avx512(const ConvShape& g, const Padded& p, const float* xp, const 
             const __mmask16 m1 = lane_mask(g.co - c - 16);
             const float* x = xrow + (size_t)ox * rs;
             float* out = yrow + (size_t)ox * g.co + c;
-            if (cols == 16) {
+            if (g.co <= 8) {
+              FANCL_DISPATCH_ROWS(forward_tile8, 1, mr, x, rs, w + c, g, p, (__mmask8)m0, out)
+            } else if (cols == 16) {
               FANCL_DISPATCH_ROWS(forward_tile, 1, mr, x, rs, w + c, g, p, m0, m1, out)
             } else {
               FANCL_DISPATCH_ROWS(forward_tile, 2, mr, x, rs, w + c, g, p, m0, m1, out)
@@ -309,7 +362,9 @@ void backprop_input_avx512(const ConvShape& g, const Padded& p, const float* dy,
                   const __mmask16 m1 = lane_mask(g.ci - c - 16);
                   const float* grad = dyrow + (size_t)ox * g.co;
                   float* out = dxrow + ((size_t)ox * g.s + kw) * g.ci + c;
-                  if (cols == 16) {
+                  if (g.ci <= 8) {
+                    FANCL_DISPATCH_ROWS(input_tile8, 1, mr, grad, wtap + c, g, (__mmask8)m0, out, rs)
+                  } else if (cols == 16) {
                     FANCL_DISPATCH_ROWS(input_tile, 1, mr, grad, wtap + c, g, m0, m1, out, rs)
                   } else {
                     FANCL_DISPATCH_ROWS(input_tile, 2, mr, grad, wtap + c, g, m0, m1, out, rs)
@@ -339,7 +394,9 @@ void backprop_filter_avx512(const ConvShape& g, const Padded& p, const float* xp
                   const __mmask16 m0 = lane_mask(g.co - c);
                   const __mmask16 m1 = lane_mask(g.co - c - 16);
                   float* out = dwtap + (size_t)i * g.co + c;
-                  if (cols == 16) {
+                  if (g.co <= 8) {
+                    FANCL_DISPATCH_ROWS(filter_tile8, 1, mr, xrow + i, rs, dyrow + c, g, g.ow, (__mmask8)m0, out)
+                  } else if (cols == 16) {
                     FANCL_DISPATCH_ROWS(filter_tile, 1, mr, xrow + i, rs, dyrow + c, g, g.ow, m0, m1, out)
                   } else {
                     FANCL_DISPATCH_ROWS(filter_tile, 2, mr, xrow + i, rs, dyrow + c, g, g.ow, m0, m1, out)
@@ -353,7 +410,8 @@ void backprop_filter_avx512(const ConvShape& g, const Padded& p, const float* xp
 #pragma GCC pop_options
 
 bool avx512_available() {
-  static const bool available = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+  static const bool available =
+      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
   return available;
 }
 

@@ -66,6 +66,9 @@ describe("nativeNormAct", () => {
   const cases: Array<[string, [number, number, number, number, number]]> = [
     ["one channel, odd sizes", [1, 3, 5, 7, 1]],
     ["batch 2, 3 channels", [2, 4, 3, 5, 3]],
+    // 4 and 8 channels over a multiple of 16 values: rows of 16 lanes hold several voxels.
+    ["4 channels, 64 voxels", [1, 4, 4, 4, 4]],
+    ["batch 2, 8 channels", [2, 4, 4, 6, 8]],
     ["batch 2, 17 channels", [2, 3, 4, 4, 17]],
     ["32 channels", [1, 6, 6, 6, 32]],
   ];
