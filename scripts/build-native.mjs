@@ -1,8 +1,8 @@
 /**
- * Builds native/ (the AVX-512 3-D convolution kernels, a Node-API addon) with node-gyp, run by
- * `npm run build` after tsc. The addon is optional: where no C++ compiler, make or Node headers
- * are found, this prints one warning and exits 0, and training uses the WASM kernels. Set
- * FANCL_SKIP_NATIVE=1 to skip the build.
+ * Builds native/, a Node-API addon with 3-D convolution kernels and a fused instance norm, with
+ * node-gyp; `npm run build` runs it after tsc. The addon is optional: where no C++ compiler, make
+ * or Node headers are found, this prints one warning and exits 0, and training uses the WASM
+ * kernels. Set FANCL_SKIP_NATIVE=1 to skip the build.
  *
  * node-gyp comes with npm. Node's headers are taken from npm's `nodedir` setting when set, else
  * from the include/node folder of this Node's installation, because node-gyp would otherwise
@@ -31,7 +31,7 @@ function findNodeGyp() {
   return candidates.find((candidate) => candidate !== undefined && existsSync(candidate));
 }
 
-/** Returns the folder whose include/node holds Node's headers, or undefined. */
+/** Returns the folder whose include/node contains Node's headers, or undefined. */
 function findNodeDir() {
   if (process.env.npm_config_nodedir) return process.env.npm_config_nodedir;
   const prefix = path.resolve(path.dirname(process.execPath), "..");
@@ -39,7 +39,7 @@ function findNodeDir() {
 }
 
 function skip(reason) {
-  console.warn(`fancl: native convolution kernels not built (${reason}); training uses the WASM kernels`);
+  console.warn(`fancl: native kernels not built (${reason}); training uses the slower WASM kernels`);
   process.exit(0);
 }
 

@@ -78,7 +78,7 @@ export function setNativeEnabled(on: boolean): void {
   enabled = on;
 }
 
-/** The addon, or undefined when it is missing or turned off. */
+/** Returns the addon, or undefined when it is missing or turned off. */
 export function nativeAddon(): NativeAddon | undefined {
   if (!enabled) return undefined;
   cached ??= load();

@@ -19,11 +19,11 @@ import { samePadding } from "./padding.js";
 type ConvShape = Int32Array;
 
 /**
- * The shape of conv3d(x [N, D, H, W, Cin], filter [k, k, k, Cin, Cout], stride) with 'same'
- * padding, or undefined when this file does not handle it: a kernel that is not cubic, a padding
- * before an axis that is negative, or a 1x1x1 kernel. A 1x1x1 convolution is a plain matrix
- * product, which the WASM backend's `matMul` computes faster than these kernels for the few
- * output channels of a segmentation head (2.6 against 1.1 GFLOP/s for 32→4 channels at 64³).
+ * Returns the shape of conv3d(x [N, D, H, W, Cin], filter [k, k, k, Cin, Cout], stride) with
+ * 'same' padding. Returns undefined for a kernel that is not cubic, a negative padding before an
+ * axis, or a 1x1x1 kernel. A 1x1x1 convolution is a plain matrix product, and the WASM backend's
+ * `matMul` computes it faster than these kernels for the few output channels of a segmentation
+ * head (2.6 against 1.1 GFLOP/s for 32→4 channels at 64³).
  */
 function convShape(x: readonly number[], filter: readonly number[], stride: number): ConvShape | undefined {
   const [n, d, h, w, cin] = x as [number, number, number, number, number];
@@ -35,7 +35,7 @@ function convShape(x: readonly number[], filter: readonly number[], stride: numb
   return Int32Array.from([n, d, h, w, cin, pd.out, ph.out, pw.out, cout, kd, stride, pd.before, ph.before, pw.before]);
 }
 
-/** The backend's values of `t` as a Float32Array (a copy or a view, read before any other op runs). */
+/** Reads the backend's values of `t` into a Float32Array (a copy on wasm, a view on cpu). */
 function read(t: tf.Tensor): Float32Array {
   return t.dataSync() as Float32Array;
 }
@@ -53,7 +53,7 @@ export interface NativeConvKernels {
 function kernels(addon: NativeAddon): NativeConvKernels {
   const convOps = new Map<string, Op5>();
 
-  /** The differentiable op for one convolution shape. */
+  /** Returns the differentiable op for one convolution shape, made once per shape. */
   const convOp = (shape: ConvShape): Op5 => {
     const key = shape.join(",");
     const known = convOps.get(key);
@@ -83,8 +83,8 @@ function kernels(addon: NativeAddon): NativeConvKernels {
     return op;
   };
 
-  // The transposed convolution of x is the input gradient of the stride-2 convolution that maps
-  // y-space [N, 2D, 2H, 2W, Cout] to x-space [N, D, H, W, Cin] with the same filter, so its
+  // The transposed convolution of x is the input gradient of a stride-2 convolution with the same
+  // filter, one that maps y-space [N, 2D, 2H, 2W, Cout] to x-space [N, D, H, W, Cin]. Its three
   // passes are that convolution's passes in another order.
   const transposeOp = (x: readonly number[], filter: readonly number[]): Op5 => {
     const [n, d, h, w, cin] = x as [number, number, number, number, number];
@@ -121,7 +121,7 @@ function kernels(addon: NativeAddon): NativeConvKernels {
 
 let loadedKernels: NativeConvKernels | undefined;
 
-/** The native kernels, or undefined when the addon is missing or turned off (see native.ts). */
+/** Returns the native kernels, or undefined when the addon is missing or turned off (see native.ts). */
 export function nativeConvKernels(): NativeConvKernels | undefined {
   const addon = nativeAddon();
   if (addon === undefined) return undefined;

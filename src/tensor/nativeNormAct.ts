@@ -85,8 +85,8 @@ function normActOp(addon: NativeAddon, settings: NormActSettings): NormActOp {
 const ops = new Map<string, NormActOp>();
 
 /**
- * The fused op for these settings, or undefined when the native addon is missing or turned off.
- * Empty inputs (a zero-sized axis) are left to the TensorFlow.js path, which returns them empty.
+ * Returns the fused op for these settings, or undefined when the native addon is missing or
+ * turned off. Callers keep empty inputs (a zero-sized axis) on the TensorFlow.js path.
  */
 export function nativeNormAct(settings: NormActSettings): NormActOp | undefined {
   const addon = nativeAddon();
