@@ -13,7 +13,9 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace fancl {
@@ -409,9 +411,14 @@ void backprop_filter_avx512(const ConvShape& g, const Padded& p, const float* xp
 
 #pragma GCC pop_options
 
+// True when the CPU has AVX-512 (F and VL) and FMA, unless FANCL_NATIVE_PORTABLE=1 asks for the
+// portable loops (tests use it to check them on a CPU that has AVX-512).
 bool avx512_available() {
-  static const bool available =
-      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
+  static const bool available = [] {
+    const char* portable = std::getenv("FANCL_NATIVE_PORTABLE");
+    if (portable != nullptr && std::string(portable) == "1") return false;
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
+  }();
   return available;
 }
 
