@@ -98,6 +98,8 @@ async function killRunDuringLeaf1(file: string): Promise<void> {
   const run = start(["run", file, "--jobs", "2"]);
   await waitFor(async () => (await cacheKeys()).length === 1, "leaf0 to be committed");
   await waitFor(async () => (await toyEvents()).some((e) => e.event === "start" && e.name === "leaf1"), "leaf1 to start");
+  // leaf0's lock goes just after its commit; on a loaded machine the kill could land in between.
+  await waitFor(async () => (await readdir(path.join(storeDir(), "locks"))).length === 1, "leaf0's lock to be released");
   run.child.kill("SIGKILL");
   await run.finished;
   process.kill((await toyEvents()).find((e) => e.name === "leaf1")!.pid, "SIGKILL");
