@@ -4,14 +4,28 @@
  * so it never enters a node key.
  */
 import { initBackend, type BackendInfo, type BackendPreference } from "../src/tensor/backend.js";
+import { nativeStatus } from "../src/tensor/native.js";
 
 const preferences: readonly BackendPreference[] = ["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"];
 
 export const backendEnvironmentVariable = "FANCL_BACKEND";
 
 /**
- * Activates the configured backend and logs one line naming it. The backends skipped on the way
- * (native packages not installed, say) are logged only when FANCL_LOG_BACKENDS is set.
+ * Names the kernels that run convolutions on `backend`: TensorFlow's own on the native backends,
+ * else fancl's native addon (with or without AVX-512) or, without it, the composed WASM kernels
+ * and the reason. Recorded in manifests beside the backend.
+ */
+export function convolutionKernels(backend: string): string {
+  if (backend === "tensorflow") return "tensorflow";
+  const status = nativeStatus();
+  if (status.loaded) return status.avx512 ? "native (AVX-512)" : "native (portable loops)";
+  return `composed (${status.reason})`;
+}
+
+/**
+ * Activates the configured backend and logs one line naming it and one naming the convolution
+ * kernels. The backends skipped on the way (native packages not installed, say) are logged only
+ * when FANCL_LOG_BACKENDS is set.
  */
 export async function stageBackend(log: (message: string) => void): Promise<BackendInfo> {
   const requested = process.env[backendEnvironmentVariable] ?? "auto";
@@ -21,9 +35,11 @@ export async function stageBackend(log: (message: string) => void): Promise<Back
     );
   }
   const verbose = process.env.FANCL_LOG_BACKENDS !== undefined;
-  return initBackend(requested as BackendPreference, (line) => {
+  const info = await initBackend(requested as BackendPreference, (line) => {
     if (verbose || !line.includes("not available")) log(line);
   });
+  log(`convolution kernels: ${convolutionKernels(info.name)}`);
+  return info;
 }
 
 /**

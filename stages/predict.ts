@@ -29,7 +29,7 @@ export const predictStage = defineStage<typeof PredictParams.Type>({
     return { cpu: 1, gpus: onGpu ? 1 : 0, gpuMemoryMiB: onGpu ? 4096 : 0 };
   },
   run: async (ctx) => {
-    const { explainHeapExhaustion, stageBackend } = await import("./backend.js");
+    const { convolutionKernels, explainHeapExhaustion, stageBackend } = await import("./backend.js");
     const { predictVolume } = await import("../src/infer/sliding-window.js");
     const { loadNetwork } = await import("../src/nn/network.js");
     const { writeNifti } = await import("../src/nifti/write.js");
@@ -65,6 +65,6 @@ export const predictStage = defineStage<typeof PredictParams.Type>({
       );
     }
     network.dispose();
-    return { backend: backend.name, cases: caseDirs.length };
+    return { backend: backend.name, kernels: convolutionKernels(backend.name), cases: caseDirs.length };
   },
 });

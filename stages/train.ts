@@ -79,7 +79,7 @@ export const trainStage = defineStage<TrainParams>({
   },
   run: async (ctx) => {
     // Loaded here, not at the top: every worker imports the registry, and most never train.
-    const { explainHeapExhaustion, stageBackend } = await import("./backend.js");
+    const { convolutionKernels, explainHeapExhaustion, stageBackend } = await import("./backend.js");
     const { fgaMemoryProblem, isHeapBackend } = await import("./study-checks.js");
     const { saveNetwork } = await import("../src/nn/network.js");
     const { loadPreprocessed } = await import("../src/preprocess/storage.js");
@@ -155,6 +155,8 @@ export const trainStage = defineStage<TrainParams>({
     const last = result.curve[result.curve.length - 1];
     return {
       backend: backend.name,
+      kernels: convolutionKernels(backend.name),
+      threads: backend.name === "tensorflow" ? 1 : Math.min(threads, schedule.batchSize),
       epochs: result.curve.length,
       metrics: { finalLoss: last?.loss ?? Number.NaN, finalValidationDice: last?.valDice ?? Number.NaN },
     };

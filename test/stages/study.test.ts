@@ -3,7 +3,7 @@
  * behaviour, and a reduced run on the real BraTS 2018 cases in ../shared/data.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -116,6 +116,26 @@ describe("the quickstart study", () => {
     expect(rerun.code).toBe(0);
     // Measured, not asserted: the time of an all-cached rerun is reported in docs/benchmarks.md.
     console.log(`all-cached rerun of the reduced quickstart: ${seconds.toFixed(2)} s`);
+  });
+
+  it("records each training's kernels and threads in its manifest", () => {
+    const cache = path.join(store, "cache");
+    const manifests = readdirSync(cache).flatMap((prefix) =>
+      readdirSync(path.join(cache, prefix)).map(
+        (key) => JSON.parse(readFileSync(path.join(cache, prefix, key, "manifest.json"), "utf8")) as {
+          kind: string;
+          summary: Record<string, unknown>;
+        },
+      ),
+    );
+    const trainings = manifests.filter((m) => m.kind === "train");
+    // 3 folds × (2 mining depths + 4 variants).
+    expect(trainings).toHaveLength(18);
+    for (const { summary } of trainings) {
+      expect(summary["kernels"]).toMatch(/^native /);
+      // compute.training_threads is 2 and the batch holds 2 patches.
+      expect(summary["threads"]).toBe(2);
+    }
   });
 
   it("keeps every node cached with another thread count", () => {
