@@ -1,4 +1,4 @@
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, rm, rmdir } from "node:fs/promises";
 import path from "node:path";
 import * as Deferred from "effect/Deferred";
 import * as Effect from "effect/Effect";
@@ -146,7 +146,13 @@ export const runGraph = Effect.fn("runGraph")(function* (graph: Graph, options: 
             log: (message, annotations) => reporter.nodeLog(node, message, annotations),
           })
           .pipe(
-            Effect.tapError((failure) => failed(failure, start)),
+            Effect.tapError((failure) =>
+              Effect.gen(function* () {
+                // A checkpoint stays for the next attempt; an empty scratch folder does not.
+                yield* Effect.promise(() => rmdir(scratchDir).catch(() => undefined));
+                yield* failed(failure, start);
+              }),
+            ),
           );
 
         yield* Effect.tryPromise({

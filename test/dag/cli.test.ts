@@ -162,6 +162,8 @@ describe("fancl run after a failure", () => {
     expect(result.stderr).toContain("| toy stderr line 30");
     expect(result.stderr).toMatch(/skip {3}[0-9a-f]{12} {2}join {2}group0/);
     expect(result.stdout).toBe("");
+    // The failed node wrote no checkpoint, so no scratch folder of it stays behind.
+    expect(await readdir(path.join(storeDir(), "scratch"))).toEqual([]);
   });
 
   it("finishes independent branches with --keep-going", async () => {
