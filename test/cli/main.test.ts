@@ -1,9 +1,10 @@
 /**
  * The `fancl` launcher and verb dispatch, through the built CLI (`npm run build` first): a reader
- * that closes the pipe early, `--version`, suggestions for a mistyped verb, and `synth`'s range.
+ * that closes the pipe early (of a quick verb and of a run), `--version`, suggestions for a
+ * mistyped verb, and `synth`'s range.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -54,6 +55,33 @@ describe("a closed stdout", () => {
       expect(code).toBe(0);
     });
   }
+});
+
+describe("a run whose output pipe closes", () => {
+  it("stops like Ctrl-C, exits 130 and leaves no lock", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "cli-run-pipe-"));
+    const file = path.join(dir, "small.yaml");
+    writeFileSync(
+      file,
+      `extends: ${JSON.stringify(quickstart)}\ndataset:\n  synthetic:\n    cases: 4\ncross_validation:\n  folds: 2\n` +
+        "training:\n  epochs: 2\n  iterations_per_epoch: 2\nmining:\n  depths: [2]\n  epochs: 1\ncurriculum:\n  stage_epochs: [1]\n",
+    );
+    const store = path.join(dir, "runs");
+    // What `fancl run FILE 2>&1 | head -1` does: the reader goes after the first line.
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(process.execPath, [cli, "run", file, "--store", store], { stdio: ["ignore", "pipe", "pipe"] });
+      child.stderr.once("data", () => {
+        child.stderr.destroy();
+        child.stdout.destroy();
+      });
+      child.on("error", reject);
+      child.on("close", (exitCode) => resolve(exitCode));
+    });
+    expect(code).toBe(130);
+    expect(readdirSync(path.join(store, "locks"))).toEqual([]);
+    expect(readdirSync(path.join(store, "tmp"))).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  });
 });
 
 describe("fancl --version and -v", () => {
