@@ -54,8 +54,13 @@ const result = spawnSync(process.execPath, [nodeGyp, "rebuild", `--nodedir=${nod
   encoding: "utf8",
 });
 if (result.status !== 0) {
+  // The compiler's and make's lines, and node-gyp's error itself; not its environment report.
   const lines = `${result.stdout ?? ""}${result.stderr ?? ""}`.trim().split("\n");
-  const detail = lines.filter((line) => !line.startsWith("gyp info")).slice(-8).join("\n");
-  console.warn(detail);
+  const cause = lines.filter(
+    (line) => !line.startsWith("gyp ") || /^gyp ERR! (stack Error|configure error|build error)/.test(line),
+  );
+  // Compiler errors come first and a Python traceback ends with its cause: keep both ends.
+  console.warn((cause.length > 12 ? [...cause.slice(0, 4), "...", ...cause.slice(-8)] : cause).join("\n"));
   skip(`node-gyp exited with ${result.status ?? result.signal}`);
 }
+console.log(`fancl: native kernels built (native/build/Release/fancl_native.node)`);

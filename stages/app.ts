@@ -2,7 +2,7 @@
 import { fileURLToPath } from "node:url";
 
 import type { Application } from "../dag/app.js";
-import { backendEnvironmentVariable } from "./backend.js";
+import { backendEnvironmentVariable, nativeKernelWarning } from "./backend.js";
 import { StudySchema, type StudyConfig } from "./experiment.js";
 import { unusedGpuWarning } from "./gpu-request.js";
 import { buildStudy } from "./pipeline.js";
@@ -23,8 +23,14 @@ export const fanclApplication: Application<StudyConfig> = {
       process.env[trainingThreadsEnvironmentVariable] = String(experiment.base.compute.training_threads);
     }
     trainingThreads(); // rejects a bad FANCL_TRAINING_THREADS before any node runs
-    const warning = unusedGpuWarning(process.env[backendEnvironmentVariable]!);
+    const backend = process.env[backendEnvironmentVariable]!;
+    const warning = unusedGpuWarning(backend);
     if (warning !== undefined) process.stderr.write(`${warning}\n`);
+    // The native kernels matter only where TensorFlow's own kernels do not run.
+    const nativeWarning = nativeKernelWarning();
+    if (nativeWarning !== undefined && backend !== "tensorflow" && backend !== "tensorflow-gpu") {
+      process.stderr.write(`${nativeWarning}\n`);
+    }
     await buildStudy(experiment, graph);
   },
 };

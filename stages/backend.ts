@@ -23,6 +23,24 @@ export function convolutionKernels(backend: string): string {
 }
 
 /**
+ * Returns a warning for the command line when the native kernels cannot be used on the wasm and
+ * cpu backends (not built, or built but not loadable), else undefined. Rejects a FANCL_NATIVE that
+ * is neither 0 nor 1.
+ */
+export function nativeKernelWarning(): string | undefined {
+  const setting = process.env.FANCL_NATIVE;
+  if (setting !== undefined && setting !== "0" && setting !== "1") {
+    throw new Error(`FANCL_NATIVE=${setting} is neither 0 nor 1; set 0 to turn the native kernels off, or 1 (or unset it) to use them`);
+  }
+  const status = nativeStatus();
+  if (status.loaded || setting === "0") return undefined;
+  return (
+    `fancl: native kernels not in use (${status.reason}); convolutions run in the composed WASM kernels, ` +
+    "about 3× slower. Install a C++ compiler and make, then run npm run build"
+  );
+}
+
+/**
  * Activates the configured backend and logs one line naming it and one naming the convolution
  * kernels. The backends skipped on the way (native packages not installed, say) are logged only
  * when FANCL_LOG_BACKENDS is set.

@@ -15,7 +15,8 @@ export function trainingThreads(): number {
   const threads = Number(value);
   if (!Number.isInteger(threads) || threads < 1) {
     throw new Error(
-      `${trainingThreadsEnvironmentVariable}=${value} is not a positive integer; set it (or compute.training_threads) to 1 or more`,
+      `${trainingThreadsEnvironmentVariable}=${value} is not a positive integer; set it to 1 or more, ` +
+        "or unset it to use compute.training_threads",
     );
   }
   return threads;

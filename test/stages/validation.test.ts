@@ -294,3 +294,24 @@ describe("--gpus without a GPU backend", () => {
     expect(result.stderr).not.toContain("warning");
   });
 });
+
+describe("execution settings in the environment", () => {
+  it("rejects a FANCL_NATIVE that is neither 0 nor 1", () => {
+    const result = fancl(["plan", quickstart, "--store", store], { FANCL_NATIVE: "false" });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("FANCL_NATIVE=false is neither 0 nor 1");
+  });
+
+  it("rejects a FANCL_TRAINING_THREADS that is not a positive integer", () => {
+    const result = fancl(["plan", quickstart, "--store", store], { FANCL_TRAINING_THREADS: "1.5" });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("FANCL_TRAINING_THREADS=1.5 is not a positive integer");
+    expect(result.stderr).toContain("unset it to use compute.training_threads");
+  });
+
+  it("says nothing about the native kernels when they load", () => {
+    const result = fancl(["plan", quickstart, "--store", store]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toContain("native kernels");
+  });
+});
