@@ -17,7 +17,7 @@ bool throw_error(napi_env env, const std::string& message) {
   return false;
 }
 
-// Reads argument `index` as a typed array of `type` with exactly `expected` elements.
+// Reads `value` as a typed array of `type` with exactly `expected` elements; throws otherwise.
 bool typed_array(napi_env env, napi_value value, napi_typedarray_type type, size_t expected, const char* name,
                  void** data) {
   bool is_typed = false;
@@ -98,7 +98,7 @@ napi_value forward(napi_env env, napi_callback_info info) { return run(env, info
 napi_value backprop_input(napi_env env, napi_callback_info info) { return run(env, info, Pass::kInput); }
 napi_value backprop_filter(napi_env env, napi_callback_info info) { return run(env, info, Pass::kFilter); }
 
-// Reads args[first …] as n, voxels, c (positive integers), eps and slope.
+// Reads args[0 … 4] as n, voxels, c (positive integers), eps and slope.
 bool read_norm_shape(napi_env env, napi_value* args, fancl::NormActShape* g) {
   int32_t sizes[3];
   for (int i = 0; i < 3; i++) {

@@ -2,10 +2,10 @@
 //
 // Every pass first copies x (or allocates dx) into a zero-padded buffer of
 // [n, (od-1)*s+k, (oh-1)*s+k, (ow-1)*s+k, ci] voxels, so the inner loops never test bounds.
-// The AVX-512 paths are register-blocked: a tile of up to 8 rows (output voxels along W, or
+// The AVX-512 paths are register-blocked. A tile of up to 8 rows (output voxels along W, or
 // input channels for the filter gradient) by up to 32 columns (channels, two 16-lane vectors,
-// masked at the edge) is accumulated in registers while the reduction runs over the kernel taps
-// and channels (forward, input gradient) or over the output voxels of a row (filter gradient).
+// masked at the edge) stays in registers. The reduction runs over the kernel taps and channels
+// (forward, input gradient) or over the output voxels of a row (filter gradient).
 // The portable paths compute the same sums with plain loops for CPUs without AVX-512.
 #include "kernels.h"
 

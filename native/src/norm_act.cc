@@ -2,7 +2,7 @@
 //
 // The data of one sample is walked as rows of B floats, B = c when c is a multiple of 16, else
 // 16 when c divides 16 (1, 2, 4, 8 channels) and the sample has whole rows of 16, else c. Lane j
-// of a row holds channel j mod c, so the inner loops run over B contiguous floats, which the
+// of a row contains channel j mod c, so the inner loops run over B contiguous floats, which the
 // compiler vectorises, and per-channel constants are expanded to B lanes. Sums are accumulated in
 // float for blocks of rows and then added in double, so their rounding error does not grow with
 // the volume. Each function is compiled for AVX-512 and for plain x86-64 (GCC target_clones),

@@ -94,7 +94,7 @@ function batchLoss(net: SegmentationNetwork, tensors: BatchTensors, settings: Lo
 }
 
 /**
- * The grids [D, H, W] of a network's outputs, full resolution first: the patch halved once per
+ * Returns the grids [D, H, W] of a network's outputs, full resolution first: the patch halved once per
  * stage below the first (the trainer requires patches divisible by 2^(stages − 1)).
  */
 export function outputGrids(patchSize: readonly [number, number, number], stages: number): string[] {
@@ -136,7 +136,7 @@ function keptVoxelsByGrid(
   return counts;
 }
 
-/** The whole batch's counts that each shard's loss divides by (see `StepShare`). */
+/** Computes the whole batch's counts that each shard's loss divides by (see `StepShare`). */
 export function stepShare(batch: PatchBatch, hardVoxels: HardVoxels, stages: number): StepShare {
   const grids = outputGrids(batch.patchSize, stages);
   const samples = batch.batchSize;
