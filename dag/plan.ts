@@ -186,14 +186,24 @@ function describeInput(input: GraphInput): string {
 
 /**
  * Why a missing node must run: `never run` when the store has no node of its kind, else the
- * differences from the cached node with the fewest, newest first on ties.
+ * differences from the cached node with the fewest. On a tie a cached node that shares one of
+ * the node's labels wins (the same variant and fold, say, rather than a mining net), then the
+ * newest.
  */
 export function missReason(node: GraphNode, cached: readonly CachedNode[]): string {
   if (cached.length === 0) return "never run";
-  let best: { node: CachedNode; diff: string[] } | undefined;
+  const sharesLabel = (candidate: CachedNode) => (candidate.labels ?? []).some((label) => node.labels.includes(label));
+  let best: { node: CachedNode; diff: string[]; shares: boolean } | undefined;
   for (const candidate of cached) {
     const diff = differences(node, candidate);
-    if (best === undefined || diff.length < best.diff.length) best = { node: candidate, diff };
+    const shares = sharesLabel(candidate);
+    if (
+      best === undefined ||
+      diff.length < best.diff.length ||
+      (diff.length === best.diff.length && shares && !best.shares)
+    ) {
+      best = { node: candidate, diff, shares };
+    }
   }
   const { node: nearest, diff } = best!;
   if (diff.length === 0) return `same params and inputs as cached ${shortKey(nearest.key)}, but a different key`;

@@ -214,6 +214,15 @@ describe("missReason", () => {
     expect(missReason(node, [far, near])).toBe("vs cached 333333333333: input case file /data/a.nii.gz (aaaaaaaaaaaa) → file /data/a.nii.gz (bbbbbbbbbbbb)");
   });
 
+  it("prefers the cached node with the same label on a tie", () => {
+    const labelled = { ...node, labels: ["prep[case a]"] };
+    const other = { key: "5".repeat(64) as NodeKey, kind: "prep", version: "2", params: { spacing: 2, crop: { margin: 3 } }, inputs: node.inputs, labels: ["prep[case b]"] };
+    const same = { key: "6".repeat(64) as NodeKey, kind: "prep", version: "2", params: { spacing: 3, crop: { margin: 3 } }, inputs: node.inputs, labels: ["prep[case a]"] };
+    // Both differ in spacing alone; the one labelled like the node is named, in either order.
+    expect(missReason(labelled, [other, same])).toBe("vs cached 666666666666: params.spacing 3 → 1");
+    expect(missReason(labelled, [same, other])).toBe("vs cached 666666666666: params.spacing 3 → 1");
+  });
+
   it("lists the version and nested params, at most three then a count", () => {
     const cached = { key: "4".repeat(64) as NodeKey, kind: "prep", version: "1", params: { spacing: 2, crop: { margin: 4 } }, inputs: { case: { file: "/data/b.nii.gz", digest: digestA } } };
     expect(missReason(node, [cached])).toBe("vs cached 444444444444: version 1 → 2; params.crop.margin 4 → 3; params.spacing 2 → 1; and 1 more");
