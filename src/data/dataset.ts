@@ -111,10 +111,16 @@ export async function caseFiles(folder: string, id = path.basename(folder)): Pro
       throw new CaseLayoutError(id, folder, `it contains ${files.length} ${role} files (${files.join(", ")}); keep one`);
     }
   }
+  // The expected name of a missing file uses the prefix of the files that are there (which may
+  // differ from the folder's name) and their extension.
+  const [knownRole, knownFiles] = [...byRole][0]!;
+  const knownStem = knownFiles[0]!.replace(niftiExtension, "");
+  const prefix = knownStem.slice(0, knownStem.length - suffixes[layout][knownRole as keyof (typeof suffixes)[DatasetLayout]].length);
+  const extension = knownFiles[0]!.match(niftiExtension)![0];
   const images = modalityOrder.map((modality) => {
     const file = byRole.get(modality)?.[0];
     if (file === undefined) {
-      throw new MissingModalityError(id, folder, modality, `${id}${suffixes[layout][modality]}.nii.gz`);
+      throw new MissingModalityError(id, folder, modality, `${prefix}${suffixes[layout][modality]}${extension}`);
     }
     return path.join(folder, file);
   });

@@ -74,6 +74,19 @@ describe("case validation", () => {
     expect((error as Error).message).toContain("no-t2w-t2w.nii.gz is missing");
   });
 
+  it("names the missing file with the prefix of the files present", async () => {
+    // The folder is called c1, its files BraTS-X-*: the user must add BraTS-X-t2f.nii.gz.
+    const root = path.join(tmp, "renamed");
+    const folder = path.join(root, "c1");
+    mkdirSync(folder, { recursive: true });
+    for (const modality of ["t1n", "t1c", "t2w"]) {
+      await writeNifti(path.join(folder, `BraTS-X-${modality}.nii.gz`), new Float32Array(voxels).fill(1), grid);
+    }
+    const error = await discoverCases(root).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MissingModalityError);
+    expect((error as Error).message).toContain("case c1 has no t2f image: BraTS-X-t2f.nii.gz is missing");
+  });
+
   it("a segmentation on a different shape is a GridMismatchError naming both shapes", async () => {
     const root = await writeCase("other-shape", {
       seg: new Uint8Array(4 * 3 * 3),
