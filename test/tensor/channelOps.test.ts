@@ -2,20 +2,10 @@ import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/tensor/backend.js";
 import { addChannelBias, concatChannels, instanceNorm } from "../../src/tensor/channelOps.js";
+import { relativeError, values } from "./values.js";
 
 // Expected values and gradients come from TensorFlow.js's own ops and autodiff on the cpu backend
 // (tf.moments, broadcast add, tf.concat), a separate path from the custom gradients under test.
-
-/** Deterministic values in [-1, 1) from a linear congruential generator. */
-function values(count: number, seed: number): Float32Array {
-  const out = new Float32Array(count);
-  let state = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    out[i] = state / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -30,16 +20,6 @@ function run(op: Op, shapes: number[][], seed: number): Float32Array[] {
     const grads = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(op(...xs), weights)))(inputs);
     return [y, ...grads].map((t) => t.dataSync() as Float32Array);
   });
-}
-
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return diff / scale;
 }
 
 async function compare(op: Op, reference: Op, shapes: number[][], seed: number): Promise<void> {

@@ -3,21 +3,11 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/tensor/backend.js";
 import { conv3d, conv3dTranspose2 } from "../../src/tensor/conv3d.js";
 import { nativeStatus, setNativeEnabled } from "../../src/tensor/native.js";
+import { relativeError, values } from "./values.js";
 
 // Expected values come from tf.conv3d and tf.conv3dTranspose and their registered gradients on the
 // plain cpu backend, a separate implementation from the kernels under test: the native kernels
 // (native/, C++) and the composed WASM kernels, each suite run once for each.
-
-/** Deterministic values in [-1, 1) from a linear congruential generator. */
-function values(count: number, seed: number): Float32Array {
-  const out = new Float32Array(count);
-  let state = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    out[i] = state / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 interface Result {
   readonly y: Float32Array;
@@ -37,18 +27,6 @@ function run(op: Op, xShape: number[], filterShape: number[], seed: number): Res
     const [dx, dFilter] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(op(a as tf.Tensor5D, b as tf.Tensor5D), weights)))([x, filter]);
     return { y: y.dataSync() as Float32Array, dx: dx.dataSync() as Float32Array, dFilter: dFilter.dataSync() as Float32Array };
   });
-}
-
-/** Largest absolute difference divided by the largest absolute expected value. */
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  expect(actual.length).toBe(expected.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return diff / scale;
 }
 
 async function compare(

@@ -5,22 +5,12 @@ import { createNetwork, type NetworkConfig } from "../../src/nn/network.js";
 import { initBackend } from "../../src/tensor/backend.js";
 import { setNativeEnabled } from "../../src/tensor/native.js";
 import { nativeNormAct } from "../../src/tensor/nativeNormAct.js";
+import { values } from "./values.js";
 
 // The reference is the formula written with plain TensorFlow.js ops (tf.moments, tf.leakyRelu)
 // and differentiated by TensorFlow.js itself on the cpu backend.
 
 const settings = { eps: 1e-5, slope: 0.01 };
-
-/** Deterministic values in [-1, 1) from a linear congruential generator, scaled and shifted. */
-function values(count: number, seed: number, scale = 1, offset = 0): Float32Array {
-  const out = new Float32Array(count);
-  let state = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    out[i] = (state / 2 ** 31 - 1) * scale + offset;
-  }
-  return out;
-}
 
 function reference(x: tf.Tensor5D, bias: tf.Tensor1D, scale: tf.Tensor1D, shift: tf.Tensor1D): tf.Tensor5D {
   const shifted = tf.add(x, bias);

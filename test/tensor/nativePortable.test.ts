@@ -4,21 +4,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/tensor/backend.js";
 import { conv3d, conv3dTranspose2 } from "../../src/tensor/conv3d.js";
 import { nativeStatus } from "../../src/tensor/native.js";
+import { relativeError, values } from "./values.js";
 
 // The native addon reads FANCL_NATIVE_PORTABLE once, on its first use in a process; vitest runs
 // each test file in a process of its own, so this file checks the portable loops that CPUs
 // without AVX-512 run. The reference is tf.conv3d on the cpu backend, as in conv3d.test.ts.
 process.env.FANCL_NATIVE_PORTABLE = "1";
-
-function values(count: number, seed: number): Float32Array {
-  const out = new Float32Array(count);
-  let state = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    out[i] = state / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 type Op = (x: tf.Tensor5D, filter: tf.Tensor5D) => tf.Tensor5D;
 
@@ -33,16 +24,6 @@ function run(op: Op, xShape: number[], filterShape: number[]): Float32Array[] {
     ]);
     return [op(x, filter), dx, dFilter].map((t) => t.dataSync() as Float32Array);
   });
-}
-
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  expected.forEach((e, i) => {
-    diff = Math.max(diff, Math.abs(actual[i]! - e));
-    scale = Math.max(scale, Math.abs(e));
-  });
-  return diff / scale;
 }
 
 describe("native kernels without AVX-512", () => {
