@@ -92,65 +92,54 @@ std::vector<float> transpose_filter(const ConvShape& g, const float* w) {
 // ---------------------------------------------------------------------------------------------
 // Portable loops.
 
-void forward_generic(const ConvShape& g, const Padded& p, const float* xp, const float* w, float* y) {
-  std::fill(y, y + (size_t)g.n * g.od * g.oh * g.ow * g.co, 0.0f);
+// Calls f(v, t, x) for every output voxel v (its index in [n, od, oh, ow]), every kernel tap t
+// (its index in [k, k, k]) and the index x of the padded input voxel that tap reads.
+template <typename F>
+void for_each_tap(const ConvShape& g, const Padded& p, F f) {
+  size_t v = 0;
   for (int n = 0; n < g.n; n++)
     for (int oz = 0; oz < g.od; oz++)
       for (int oy = 0; oy < g.oh; oy++)
-        for (int ox = 0; ox < g.ow; ox++) {
-          float* out = y + ((((size_t)n * g.od + oz) * g.oh + oy) * g.ow + ox) * g.co;
+        for (int ox = 0; ox < g.ow; ox++, v++)
           for (int kd = 0; kd < g.k; kd++)
             for (int kh = 0; kh < g.k; kh++)
               for (int kw = 0; kw < g.k; kw++) {
-                const float* in = xp + padded_index(g, p, n, oz * g.s + kd, oy * g.s + kh, ox * g.s + kw);
-                const float* wk = w + (size_t)((kd * g.k + kh) * g.k + kw) * g.ci * g.co;
-                for (int i = 0; i < g.ci; i++) {
-                  const float v = in[i];
-                  const float* wr = wk + (size_t)i * g.co;
-                  for (int o = 0; o < g.co; o++) out[o] += v * wr[o];
-                }
+                f(v, (kd * g.k + kh) * g.k + kw, padded_index(g, p, n, oz * g.s + kd, oy * g.s + kh, ox * g.s + kw));
               }
-        }
+}
+
+void forward_generic(const ConvShape& g, const Padded& p, const float* xp, const float* w, float* y) {
+  std::fill(y, y + (size_t)g.n * g.od * g.oh * g.ow * g.co, 0.0f);
+  for_each_tap(g, p, [&](size_t v, int t, size_t x) {
+    float* out = y + v * g.co;
+    const float* wk = w + (size_t)t * g.ci * g.co;
+    for (int i = 0; i < g.ci; i++) {
+      const float value = xp[x + i];
+      for (int o = 0; o < g.co; o++) out[o] += value * wk[(size_t)i * g.co + o];
+    }
+  });
 }
 
 void backprop_input_generic(const ConvShape& g, const Padded& p, const float* dy, const float* wt, float* dxp) {
-  for (int n = 0; n < g.n; n++)
-    for (int oz = 0; oz < g.od; oz++)
-      for (int oy = 0; oy < g.oh; oy++)
-        for (int ox = 0; ox < g.ow; ox++) {
-          const float* grad = dy + ((((size_t)n * g.od + oz) * g.oh + oy) * g.ow + ox) * g.co;
-          for (int kd = 0; kd < g.k; kd++)
-            for (int kh = 0; kh < g.k; kh++)
-              for (int kw = 0; kw < g.k; kw++) {
-                float* out = dxp + padded_index(g, p, n, oz * g.s + kd, oy * g.s + kh, ox * g.s + kw);
-                const float* wk = wt + (size_t)((kd * g.k + kh) * g.k + kw) * g.ci * g.co;
-                for (int o = 0; o < g.co; o++) {
-                  const float v = grad[o];
-                  const float* wr = wk + (size_t)o * g.ci;
-                  for (int i = 0; i < g.ci; i++) out[i] += v * wr[i];
-                }
-              }
-        }
+  for_each_tap(g, p, [&](size_t v, int t, size_t x) {
+    const float* grad = dy + v * g.co;
+    const float* wk = wt + (size_t)t * g.ci * g.co;
+    for (int o = 0; o < g.co; o++) {
+      const float value = grad[o];
+      for (int i = 0; i < g.ci; i++) dxp[x + i] += value * wk[(size_t)o * g.ci + i];
+    }
+  });
 }
 
 void backprop_filter_generic(const ConvShape& g, const Padded& p, const float* xp, const float* dy, float* dw) {
-  for (int n = 0; n < g.n; n++)
-    for (int oz = 0; oz < g.od; oz++)
-      for (int oy = 0; oy < g.oh; oy++)
-        for (int ox = 0; ox < g.ow; ox++) {
-          const float* grad = dy + ((((size_t)n * g.od + oz) * g.oh + oy) * g.ow + ox) * g.co;
-          for (int kd = 0; kd < g.k; kd++)
-            for (int kh = 0; kh < g.k; kh++)
-              for (int kw = 0; kw < g.k; kw++) {
-                const float* in = xp + padded_index(g, p, n, oz * g.s + kd, oy * g.s + kh, ox * g.s + kw);
-                float* wk = dw + (size_t)((kd * g.k + kh) * g.k + kw) * g.ci * g.co;
-                for (int i = 0; i < g.ci; i++) {
-                  const float v = in[i];
-                  float* wr = wk + (size_t)i * g.co;
-                  for (int o = 0; o < g.co; o++) wr[o] += v * grad[o];
-                }
-              }
-        }
+  for_each_tap(g, p, [&](size_t v, int t, size_t x) {
+    const float* grad = dy + v * g.co;
+    float* wk = dw + (size_t)t * g.ci * g.co;
+    for (int i = 0; i < g.ci; i++) {
+      const float value = xp[x + i];
+      for (int o = 0; o < g.co; o++) wk[(size_t)i * g.co + o] += value * grad[o];
+    }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
