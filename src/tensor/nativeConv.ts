@@ -50,37 +50,40 @@ export interface NativeConvKernels {
   conv3dTranspose2(x: tf.Tensor5D, filter: tf.Tensor5D): tf.Tensor5D;
 }
 
-function kernels(addon: NativeAddon): NativeConvKernels {
-  const convOps = new Map<string, Op5>();
+type Pass = "forward" | "backpropInput" | "backpropFilter";
 
-  /** Returns the differentiable op for one convolution shape, made once per shape. */
+function kernels(addon: NativeAddon): NativeConvKernels {
+  /** Runs one addon pass of the convolution `shape` on a and b into a new tensor of `dims`. */
+  const run = (pass: Pass, a: Float32Array, b: Float32Array, dims: readonly number[], shape: ConvShape): tf.Tensor5D => {
+    const out = new Float32Array(dims.reduce((product, size) => product * size, 1));
+    addon[pass](a, b, out, shape);
+    return tf.tensor5d(out, dims as [number, number, number, number, number]);
+  };
+
+  /** Returns the dims of a convolution's input [n, id, ih, iw, ci], output and filter [k, k, k, ci, co]. */
+  const dimsOf = (shape: ConvShape) => {
+    const [n, id, ih, iw, ci, od, oh, ow, co, k] = shape;
+    return { input: [n!, id!, ih!, iw!, ci!], output: [n!, od!, oh!, ow!, co!], filter: [k!, k!, k!, ci!, co!] };
+  };
+
+  /** Returns the differentiable convolution of `shape`: forward pass, input and filter gradients. */
   const convOp = (shape: ConvShape): Op5 => {
-    const key = shape.join(",");
-    const known = convOps.get(key);
-    if (known !== undefined) return known;
-    const [n, d, h, w, cin, od, oh, ow, cout, k] = shape as unknown as number[] as [
-      number, number, number, number, number, number, number, number, number, number,
-    ];
-    const op = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const dims = dimsOf(shape);
+    return tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const [x, filter, save] = inputs as [tf.Tensor5D, tf.Tensor5D, tf.GradSaveFunc];
       save([x, filter]);
-      const y = new Float32Array(n * od * oh * ow * cout);
-      addon.forward(read(x), read(filter), y, shape);
       return {
-        value: tf.tensor5d(y, [n, od, oh, ow, cout]),
+        value: run("forward", read(x), read(filter), dims.output, shape),
         gradFunc: (dy: tf.Tensor5D, saved: tf.Tensor[]) => {
           const [xSaved, filterSaved] = saved as [tf.Tensor5D, tf.Tensor5D];
           const dyValues = read(dy);
-          const dx = new Float32Array(n * d * h * w * cin);
-          addon.backpropInput(dyValues, read(filterSaved), dx, shape);
-          const dFilter = new Float32Array(k * k * k * cin * cout);
-          addon.backpropFilter(read(xSaved), dyValues, dFilter, shape);
-          return [tf.tensor5d(dx, [n, d, h, w, cin]), tf.tensor5d(dFilter, [k, k, k, cin, cout])];
+          return [
+            run("backpropInput", dyValues, read(filterSaved), dims.input, shape),
+            run("backpropFilter", read(xSaved), dyValues, dims.filter, shape),
+          ];
         },
       };
     }) as Op5;
-    convOps.set(key, op);
-    return op;
   };
 
   // The transposed convolution of x is the input gradient of a stride-2 convolution with the same
@@ -90,21 +93,19 @@ function kernels(addon: NativeAddon): NativeConvKernels {
     const [n, d, h, w, cin] = x as [number, number, number, number, number];
     const cout = filter[3]!;
     const shape = Int32Array.from([n, 2 * d, 2 * h, 2 * w, cout, d, h, w, cin, 2, 2, 0, 0, 0]);
+    const dims = dimsOf(shape);
     return tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const [xIn, filterIn, save] = inputs as [tf.Tensor5D, tf.Tensor5D, tf.GradSaveFunc];
       save([xIn, filterIn]);
-      const y = new Float32Array(n * 8 * d * h * w * cout);
-      addon.backpropInput(read(xIn), read(filterIn), y, shape);
       return {
-        value: tf.tensor5d(y, [n, 2 * d, 2 * h, 2 * w, cout]),
+        value: run("backpropInput", read(xIn), read(filterIn), dims.input, shape),
         gradFunc: (dy: tf.Tensor5D, saved: tf.Tensor[]) => {
           const [xSaved, filterSaved] = saved as [tf.Tensor5D, tf.Tensor5D];
           const dyValues = read(dy);
-          const dx = new Float32Array(n * d * h * w * cin);
-          addon.forward(dyValues, read(filterSaved), dx, shape);
-          const dFilter = new Float32Array(8 * cout * cin);
-          addon.backpropFilter(dyValues, read(xSaved), dFilter, shape);
-          return [tf.tensor5d(dx, [n, d, h, w, cin]), tf.tensor5d(dFilter, [2, 2, 2, cout, cin])];
+          return [
+            run("forward", dyValues, read(filterSaved), dims.output, shape),
+            run("backpropFilter", dyValues, read(xSaved), dims.filter, shape),
+          ];
         },
       };
     }) as Op5;

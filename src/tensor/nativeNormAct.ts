@@ -82,20 +82,11 @@ function normActOp(addon: NativeAddon, settings: NormActSettings): NormActOp {
   }) as NormActOp;
 }
 
-const ops = new Map<string, NormActOp>();
-
 /**
  * Returns the fused op for these settings, or undefined when the native addon is missing or
  * turned off. Callers keep empty inputs (a zero-sized axis) on the TensorFlow.js path.
  */
 export function nativeNormAct(settings: NormActSettings): NormActOp | undefined {
   const addon = nativeAddon();
-  if (addon === undefined) return undefined;
-  const key = `${settings.eps},${settings.slope}`;
-  let op = ops.get(key);
-  if (op === undefined) {
-    op = normActOp(addon, settings);
-    ops.set(key, op);
-  }
-  return op;
+  return addon === undefined ? undefined : normActOp(addon, settings);
 }
