@@ -24,6 +24,7 @@ import {
   sliceBatch,
   stepShare,
   type LossSettings,
+  type StepPosition,
   type StepShare,
 } from "./step.js";
 import type { PatchBatch } from "./types.js";
@@ -186,7 +187,7 @@ export class GradientPool {
     batch: PatchBatch,
     lr: number,
     settings: LossSettings,
-    where: { readonly epoch: number; readonly iteration: number },
+    where: StepPosition,
   ): Promise<number> {
     const sizes = shardSizes(batch.batchSize, this.threads);
     if (sizes.length > 1 && settings.batchDice) {

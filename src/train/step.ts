@@ -19,6 +19,12 @@ export interface LossSettings {
   readonly gradientClipNorm: number | null;
 }
 
+/** Where a step falls in training: 0-based epoch and iteration within it. */
+export interface StepPosition {
+  readonly epoch: number;
+  readonly iteration: number;
+}
+
 /** A loss that is NaN or infinite; names where training stopped. */
 export class NonFiniteLossError extends Error {
   override readonly name = "NonFiniteLossError";
@@ -221,7 +227,7 @@ export function applyGradients(
   gradients: readonly (tf.Tensor | undefined)[],
   lr: number,
   settings: LossSettings,
-  where: { readonly epoch: number; readonly iteration: number },
+  where: StepPosition,
 ): void {
   if (!Number.isFinite(loss)) throw new NonFiniteLossError(where.epoch, where.iteration, loss);
   const clipped = settings.gradientClipNorm === null ? [] : clipByGlobalNorm(gradients, settings.gradientClipNorm);
@@ -242,7 +248,7 @@ export function trainStep(
   batch: PatchBatch,
   lr: number,
   settings: LossSettings,
-  where: { readonly epoch: number; readonly iteration: number },
+  where: StepPosition,
 ): number {
   const { loss, gradients } = shardGradients(net, batch, settings);
   try {
