@@ -8,7 +8,10 @@
 /** Threads of one training (`compute.training_threads`), passed to workers like the backend. */
 export const trainingThreadsEnvironmentVariable = "FANCL_TRAINING_THREADS";
 
-/** The training threads in effect: FANCL_TRAINING_THREADS, else 1. Throws for a value that is not a positive integer. */
+/**
+ * Returns the training threads in effect: FANCL_TRAINING_THREADS, else 1. Throws for a value that
+ * is not a positive integer.
+ */
 export function trainingThreads(): number {
   const value = process.env[trainingThreadsEnvironmentVariable];
   if (value === undefined || value === "") return 1;

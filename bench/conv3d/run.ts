@@ -178,8 +178,8 @@ const quickstart = {
 
 /**
  * Times the trainer's own step (src/train: Dice+CE with deep supervision, gradient clipping, SGD
- * Nesterov with weight decay) on `threads` threads; with more than one, the batch is split by
- * sample across worker threads (GradientPool).
+ * Nesterov with weight decay) on `threads` threads. With more than one, GradientPool splits the
+ * batch by sample across worker threads.
  */
 async function trainerStepTiming(threads: number, repeats: number): Promise<Timing> {
   const { config, patch, batch } = quickstart;
@@ -348,13 +348,13 @@ async function main(): Promise<void> {
     `Ratio of total throughput fancl / PyTorch: ${ratio.toFixed(2)} by CPU time, ${wallRatio.toFixed(2)} by wall time`,
     `(goal R ≥ 0.5: ${met(ratio, 0.5, "above")}). The composed kernels alone reach ${composedRatio.toFixed(2)}.`,
     "",
-    "The native kernels (native/src/kernels.cc) pad the input once, then accumulate tiles of up to 8",
-    "voxels (or input channels, for the filter gradient) by 32 channels in AVX-512 registers, or by 8",
-    "channels in 256-bit registers for layers of at most 8 channels. Each pass copies its tensors out of",
-    "the TensorFlow.js backend and its result back in; those copies are part of the times above. The",
-    "composed kernels are bounded by XNNPACK's 128-bit WASM SIMD without fused multiply-add: its",
-    "`conv2d` and `matMul` ran at 20–30 GFLOP/s here. In the training step, bias, instance norm and",
-    "leaky ReLU also run as one native op (native/src/norm_act.cc).",
+    "The native kernels (native/src/kernels.cc) pad the input once. They then accumulate tiles of up",
+    "to 8 voxels (or input channels, for the filter gradient) by 32 channels in AVX-512 registers, or",
+    "by 8 channels in 256-bit registers for layers of at most 8 channels. Each pass copies its tensors",
+    "out of the TensorFlow.js backend and its result back in, and those copies are part of the times",
+    "above. The composed kernels are bounded by XNNPACK's 128-bit WASM SIMD without fused",
+    "multiply-add: its `conv2d` and `matMul` ran at 20–30 GFLOP/s here. In the training step, bias,",
+    "instance norm and leaky ReLU also run as one native op (native/src/norm_act.cc).",
     "",
     "Training step of the quickstart U-Net (3 stages, 8/16/32 features, deep supervision, batch",
     `${quickstart.batch}, patch ${quickstart.patch.join("×")}, 4 modalities, 4 classes): the trainer's own step (src/train:`,

@@ -1,6 +1,6 @@
 // Node-API bindings of kernels.cc and norm_act.cc. Every function takes its inputs and its
-// preallocated outputs as Float32Arrays plus the sizes (the 14 numbers of a ConvShape in an
-// Int32Array, or n, voxels, c, eps and slope as numbers), checks the arrays' lengths, and fills
+// preallocated outputs as Float32Arrays, plus the sizes: the 14 numbers of a ConvShape in an
+// Int32Array, or n, voxels, c, eps and slope as numbers. It checks the arrays' lengths and fills
 // the outputs in place.
 #include <node_api.h>
 

@@ -400,8 +400,8 @@ void backprop_filter_avx512(const ConvShape& g, const Padded& p, const float* xp
 
 #pragma GCC pop_options
 
-// True when the CPU has AVX-512 (F and VL) and FMA, unless FANCL_NATIVE_PORTABLE=1 asks for the
-// portable loops (tests use it to check them on a CPU that has AVX-512).
+// True when the CPU has AVX-512 (F and VL) and FMA, unless FANCL_NATIVE_PORTABLE=1 selects the
+// portable loops (tests set it to check them on a CPU that has AVX-512).
 bool avx512_available() {
   static const bool available = [] {
     const char* portable = std::getenv("FANCL_NATIVE_PORTABLE");

@@ -70,7 +70,10 @@ export function diceCeLoss(logits: tf.Tensor5D, labels: tf.Tensor4D, options: Di
     const logProbabilities = tf.logSoftmax(logits, -1);
     const voxelCe = tf.neg(tf.sum(tf.mul(oneHot, logProbabilities), -1));
     const keptCe = keep === null ? tf.sum(voxelCe) : tf.sum(tf.mul(voxelCe, keep));
-    const kept = share !== undefined ? share.keptVoxels : keep === null ? voxelCe.size : tf.sum(keep);
+    let kept: number | tf.Tensor;
+    if (share !== undefined) kept = share.keptVoxels;
+    else if (keep === null) kept = voxelCe.size;
+    else kept = tf.sum(keep);
     const ce = tf.div(keptCe, tf.maximum(kept, 1e-8));
 
     // Dice over foreground classes only (channels 1 … K−1). The class axis is cut after the
@@ -160,8 +163,8 @@ export function deepSupervisionLoss(
 }
 
 /**
- * The index of the input voxel that nearest-exact resizing from `from` to `to` voxels takes for
- * each output voxel: floor((i + 0.5)·from/to), at most from − 1.
+ * Returns, for each output voxel i, the input voxel that nearest-exact resizing from `from` to
+ * `to` voxels takes: floor((i + 0.5)·from/to), at most from − 1.
  */
 export function nearestIndices(from: number, to: number): number[] {
   return Array.from({ length: to }, (_, i) => Math.min(from - 1, Math.floor(((i + 0.5) * from) / to)));

@@ -100,16 +100,16 @@ function batchLoss(net: SegmentationNetwork, tensors: BatchTensors, settings: Lo
 }
 
 /**
- * Returns the grids [D, H, W] of a network's outputs, full resolution first: the patch halved once per
- * stage below the first (the trainer requires patches divisible by 2^(stages − 1)).
+ * Returns the grids "DxHxW" of a network's outputs, full resolution first: the patch halved once
+ * per stage below the first (the trainer requires patches divisible by 2^(stages − 1)).
  */
 export function outputGrids(patchSize: readonly [number, number, number], stages: number): string[] {
   return Array.from({ length: stages }, (_, i) => patchSize.map((s) => Math.ceil(s / 2 ** i)).join("x"));
 }
 
 /**
- * Counts kept voxels (ignore 0) of a [B, D, H, W] mask at each grid, resized nearest-exact as
- * the loss resizes it; without a mask every voxel counts.
+ * Counts kept voxels (ignore 0) of a [B, D, H, W] mask at each grid, after resizing the mask
+ * nearest-exact as the loss does. Without a mask every voxel counts.
  */
 function keptVoxelsByGrid(
   ignore: Uint8Array | undefined,

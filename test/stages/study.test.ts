@@ -133,7 +133,7 @@ describe("the quickstart study", () => {
     expect(trainings).toHaveLength(18);
     for (const { summary } of trainings) {
       expect(summary["kernels"]).toMatch(/^native /);
-      // compute.training_threads is 2 and the batch holds 2 patches.
+      // compute.training_threads is 2 and the batch contains 2 patches.
       expect(summary["threads"]).toBe(2);
     }
   });

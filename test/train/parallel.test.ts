@@ -31,20 +31,22 @@ const plain: LossSettings = { hardVoxels: "background", batchDice: false, gradie
 const ignoring: LossSettings = { ...plain, hardVoxels: "ignore" };
 
 /**
- * A batch of `batchSize` random patches [8, 8, 8] with 4 channels, labels 0 … 3 and, when
- * `curriculum` is set, a curriculum mask that keeps each foreground label with probability 1/2
- * (so that about half the foreground is hard and, with hardVoxels "ignore", ignored).
+ * Makes a batch of `batchSize` random patches [8, 8, 8] with 4 channels and labels 0 … 3. With
+ * `curriculum`, it also has a curriculum mask that keeps each foreground label with probability
+ * 1/2, so about half the foreground is hard (and ignored, with hardVoxels "ignore").
  */
 function randomBatch(batchSize: number, seed: number, curriculum: boolean): PatchBatch {
   const rng = new Random(seed);
   const voxels = 8 * 8 * 8;
   const image = Float32Array.from({ length: batchSize * voxels * 4 }, () => rng.next() * 2 - 1);
   const label = Uint8Array.from({ length: batchSize * voxels }, () => Math.floor(rng.next() * 4));
-  const mask = curriculum ? label.map((l) => (rng.next() < 0.5 ? l : 0)) : undefined;
-  return { image, label, curriculum: mask, batchSize, patchSize: [8, 8, 8], channels: 4 };
+  const batch: PatchBatch = { image, label, batchSize, patchSize: [8, 8, 8], channels: 4 };
+  if (!curriculum) return batch;
+  const mask = label.map((value) => (rng.next() < 0.5 ? value : 0));
+  return { ...batch, curriculum: mask };
 }
 
-/** The largest |a − b| over all values, divided by the largest |a|. */
+/** Returns the largest |a − b| over all values, divided by the largest |a|. */
 function relativeDifference(a: readonly Float32Array[], b: readonly Float32Array[]): number {
   let difference = 0;
   let scale = 0;
@@ -109,9 +111,9 @@ describe("shard losses add up to the whole batch's", () => {
   });
 
   it("counts kept voxels per output grid", () => {
-    // Sample 0 has one hard voxel (foreground label, curriculum 0) at (0, 0, 0); sample 1 none.
-    // At 8³ one voxel of 2·512 is ignored; at 4³ nearest-exact takes input voxels 1, 3, 5, 7 on
-    // each axis, so voxel (0, 0, 0) is not sampled and all 2·64 voxels are kept.
+    // Sample 0 has one hard voxel (foreground label, curriculum 0) at (0, 0, 0), sample 1 has none.
+    // At 8³ that voxel is 1 of 2·512 and is ignored. At 4³ nearest-exact takes input voxels
+    // 1, 3, 5, 7 on each axis, so it is not sampled and all 2·64 voxels are kept.
     const batch = randomBatch(2, 1, false);
     const label = new Uint8Array(2 * 512);
     label[0] = 2;
